@@ -1,0 +1,145 @@
+using Aion.Worker.Codec;
+using Aion.Worker.Internal;
+using Aion.Worker.Internal.Activities;
+using Aion.Worker.Internal.Pipeline;
+using Aion.Worker.Internal.Reconnect;
+using Aion.Worker.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Aion.Worker;
+
+/// <summary>
+/// A worker of the Aion engine: holds one stream at a time, runs the activity tasks the engine
+/// pushes with bounded concurrency, reports their results, and survives drops, drains and restarts
+/// without losing a result it computed.
+/// </summary>
+public sealed class AionWorker : RunController.IWorkerSessionEvents
+{
+    private readonly WorkerRuntime _runtime;
+    private readonly RunController _controller;
+    private readonly IWorkerTransport? _transport;
+    private WorkerRegistration? _registration;
+    private int _running;
+
+    internal AionWorker(WorkerSettings settings, ActivityRegistry registry, IPayloadCodec codec, IReadOnlyCollection<string> acceptedContentTypes, IWorkerTransport? transport, TimeProvider time, ILogger logger)
+    {
+        _transport = transport;
+        _runtime = new WorkerRuntime(settings, registry, codec, acceptedContentTypes, time, logger);
+        _controller = new RunController(_runtime, this);
+        ActivityTypes = registry.SortedTypes();
+    }
+
+    /// <summary>A session was registered (the argument carries the engine's ack).</summary>
+    public event EventHandler<SessionStartedEventArgs>? SessionStarted;
+
+    /// <summary>A session ended (the argument says how, and the drop counter after it).</summary>
+    public event EventHandler<SessionEndedEventArgs>? SessionEnded;
+
+    /// <summary>Starts building a worker.</summary>
+    /// <param name="options">The options; validated by <see cref="AionWorkerBuilder.Build"/>.</param>
+    /// <returns>A builder.</returns>
+    public static AionWorkerBuilder CreateBuilder(AionWorkerOptions options) => new(options);
+
+    /// <summary>The options in force, with every default resolved (a copy: changing it has no effect).</summary>
+    public AionWorkerOptions Options => _runtime.Settings.Resolved.Clone();
+
+    /// <summary>The registered activity types, sorted by the UTF-8 bytes of their names, as sent at registration.</summary>
+    public IReadOnlyList<string> ActivityTypes { get; }
+
+    /// <summary>The current session's registration, or <see langword="null"/> between sessions.</summary>
+    public WorkerRegistration? CurrentRegistration => Volatile.Read(ref _registration);
+
+    /// <summary>How many activities are running now.</summary>
+    public int RunningActivities => _runtime.Running;
+
+    /// <summary>How many results wait for the engine's acknowledgement.</summary>
+    public int UnackedResults => _runtime.Tracker.Count;
+
+    internal WorkerRuntime Runtime => _runtime;
+
+    internal RunController Controller => _controller;
+
+    /// <summary>Runs the worker until <paramref name="shutdown"/> fires or the run fails.</summary>
+    /// <param name="shutdown">Graceful shutdown: running activities are cancelled, awaited, and their results reported.</param>
+    /// <returns>A task that completes when the run ended and every activity finished.</returns>
+    /// <exception cref="AionWorkerException">The run failed: a non-retryable error, failed establishment, or an exhausted drop budget.</exception>
+    /// <exception cref="InvalidOperationException">No transport was configured, or the worker is already running.</exception>
+    public Task RunAsync(CancellationToken shutdown = default) => RunAsync(shutdown, CancellationToken.None);
+
+    /// <summary>Runs the worker; <paramref name="abandon"/> makes it return at once, logging what is left.</summary>
+    /// <param name="shutdown">Graceful shutdown.</param>
+    /// <param name="abandon">For hosts with a shutdown deadline: return at once, logging every running activity and unreported result with its ids; nothing is killed.</param>
+    /// <returns>A task that completes when the run ended.</returns>
+    /// <exception cref="AionWorkerException">The run failed.</exception>
+    /// <exception cref="InvalidOperationException">No transport was configured, or the worker is already running.</exception>
+    public async Task RunAsync(CancellationToken shutdown, CancellationToken abandon)
+    {
+        var transport = _transport ?? throw new InvalidOperationException("No transport is configured: call UseTransport (or UseGrpc / UseInMemory) on the builder.");
+        EnterRun();
+        try
+        {
+            await _controller.RunAsync(transport, shutdown, abandon).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _registration, null);
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    /// <summary>Serves exactly one already-open session: registers, replays unacknowledged results, serves, and returns how it ended.</summary>
+    /// <param name="session">An open session; the worker writes the registration first and disposes the session at the end.</param>
+    /// <param name="shutdown">Graceful shutdown, as for <see cref="RunAsync(CancellationToken)"/>.</param>
+    /// <returns>How the session ended.</returns>
+    /// <remarks>
+    /// For tests and custom controllers. Activities still running when the session drops keep running;
+    /// their results are tracked and sent on the next call. When <paramref name="shutdown"/> fired, the
+    /// call returns only after every activity finished.
+    /// </remarks>
+    public async Task<SessionEnd> RunSessionAsync(IWorkerSession session, CancellationToken shutdown = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        EnterRun();
+        try
+        {
+            return await _controller.RunSessionAsync(session, shutdown).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _registration, null);
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    void RunController.IWorkerSessionEvents.Started(WorkerRegistration registration)
+    {
+        Volatile.Write(ref _registration, registration);
+        Raise(SessionStarted, new SessionStartedEventArgs(registration));
+    }
+
+    void RunController.IWorkerSessionEvents.Ended(SessionEnd end, int drops)
+    {
+        Volatile.Write(ref _registration, null);
+        Raise(SessionEnded, new SessionEndedEventArgs(end, drops));
+    }
+
+    private void Raise<T>(EventHandler<T>? handler, T args)
+    {
+        try
+        {
+            handler?.Invoke(this, args);
+        }
+        catch (Exception ex)
+        {
+            _runtime.Log.EventHandlerFailed(ex);
+        }
+    }
+
+    private void EnterRun()
+    {
+        if (Interlocked.Exchange(ref _running, 1) != 0)
+        {
+            throw new InvalidOperationException("This worker is already running; a worker serves one run (or one session) at a time.");
+        }
+    }
+}

@@ -1,0 +1,245 @@
+using System.Collections;
+using Aion.Worker.Codec;
+using Aion.Worker.Internal.Activities;
+using Aion.Worker.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Aion.Worker.Internal.Pipeline;
+
+/// <summary>One task from receipt to outcome: queued, then running, then done.</summary>
+/// <remarks>Also the log scope of the activity (workflow id, activity id, attempt, type), so the scope costs no allocation.</remarks>
+internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePair<string, object?>>
+{
+    private const int Queued = 0;
+    private const int Running = 1;
+    private const int Done = 2;
+
+    private readonly WorkerRuntime _runtime;
+    private readonly ActivityInvoker? _invoker;
+    private readonly CancellationTokenSource _cancellation = new();
+    private int _state;
+    private int _cancellationReason;
+    private WorkerToServer? _livenessFrame;
+    private WorkerToServer? _pendingProgress;
+
+    public ActivityExecution(WorkerRuntime runtime, ActivityTask task, ExecutionKey key, ActivityInvoker? invoker, TimeSpan heartbeatWindow, long sessionId)
+    {
+        _runtime = runtime;
+        Task = task;
+        Key = key;
+        _invoker = invoker;
+        HeartbeatWindow = heartbeatWindow;
+        SessionId = sessionId;
+    }
+
+    public ActivityTask Task { get; }
+    public ExecutionKey Key { get; }
+    public TimeSpan HeartbeatWindow { get; }
+
+    /// <summary>The session that dispatched this task.</summary>
+    public long SessionId { get; }
+
+    public bool IsRunning => Volatile.Read(ref _state) == Running;
+    public bool IsDone => Volatile.Read(ref _state) == Done;
+    public CancellationToken CancellationToken => _cancellation.Token;
+    public ActivityCancellationReason CancellationReason => (ActivityCancellationReason)Volatile.Read(ref _cancellationReason);
+    public ILogger Logger => _runtime.Logger;
+
+    /// <summary>The progress-less heartbeat the liveness pump sends for this task (built once).</summary>
+    public WorkerToServer LivenessFrame => _livenessFrame ??= new WorkerToServer
+    {
+        Heartbeat = new Heartbeat { WorkflowId = Task.WorkflowId, ActivityId = Task.ActivityId },
+    };
+
+    /// <summary>The latest progress heartbeat not yet confirmed sent.</summary>
+    public WorkerToServer? PendingProgress => Volatile.Read(ref _pendingProgress);
+
+    public void ProgressSent(WorkerToServer frame) => Interlocked.CompareExchange(ref _pendingProgress, null, frame);
+
+    public void Cancel(ActivityCancellationReason reason)
+    {
+        if (Interlocked.CompareExchange(ref _cancellationReason, (int)reason, (int)ActivityCancellationReason.None) == (int)ActivityCancellationReason.None)
+        {
+            try
+            {
+                _cancellation.Cancel();
+            }
+            catch (AggregateException ex)
+            {
+                _runtime.Log.CancellationCallbackFailed(ex, Key.WorkflowId, Key.Position, Key.Attempt);
+            }
+        }
+    }
+
+    /// <summary>Marks the execution running; false when it was already started.</summary>
+    public bool TryMarkRunning() => Interlocked.CompareExchange(ref _state, Running, Queued) == Queued;
+
+    public void MarkDone() => Volatile.Write(ref _state, Done);
+
+    void IThreadPoolWorkItem.Execute() => _ = RunAsync();
+
+    public ValueTask HeartbeatAsync<TProgress>(TProgress progress, CancellationToken cancellationToken)
+    {
+        var payload = _runtime.Codec.Encode(progress);
+        var frame = new WorkerToServer
+        {
+            Heartbeat = new Heartbeat { WorkflowId = Task.WorkflowId, ActivityId = Task.ActivityId, Progress = payload },
+        };
+        var size = frame.CalculateSize();
+        if (size > _runtime.Settings.MaxSendMessageSize)
+        {
+            throw new ArgumentException(
+                $"The progress heartbeat is {size} bytes, over the worker's max send message size of {_runtime.Settings.MaxSendMessageSize} bytes.",
+                nameof(progress));
+        }
+
+        Volatile.Write(ref _pendingProgress, frame);
+        return _runtime.SendProgressAsync(this, frame, cancellationToken);
+    }
+
+    private async Task RunAsync()
+    {
+        WorkerToServer frame;
+        using (_runtime.Logger.BeginScope(this))
+        {
+            try
+            {
+                if (_invoker is null)
+                {
+                    frame = Failure(ActivityErrorKind.Terminal, $"No handler is registered for activity type '{Task.ActivityType}' on this worker.", null);
+                }
+                else
+                {
+                    var output = await _invoker.InvokeAsync(Task.Input, new ActivityContext(this), _runtime.Codec).ConfigureAwait(false);
+                    frame = Success(output);
+                }
+            }
+            catch (Exception ex)
+            {
+                frame = Classify(ex);
+            }
+
+            frame = EnforceSizeLimit(frame);
+        }
+
+        await _runtime.CompleteAsync(this, frame).ConfigureAwait(false);
+    }
+
+    private WorkerToServer Success(Payload output)
+    {
+        if (!_runtime.AcceptsContentType(output.ContentType))
+        {
+            return Failure(ActivityErrorKind.Terminal, $"The result's content type '{output.ContentType}' is not accepted by the engine (it accepts {string.Join(", ", _runtime.AcceptedContentTypes)}).", null);
+        }
+
+        var result = new ActivityResult { WorkflowId = Task.WorkflowId, ActivityId = Task.ActivityId, Result = output };
+        if (Task.RunId is not null)
+        {
+            result.RunId = Task.RunId;
+        }
+
+        return new WorkerToServer { Result = result };
+    }
+
+    private WorkerToServer Failure(ActivityErrorKind kind, string message, Payload? details)
+    {
+        var error = new ActivityError { Kind = kind, Message = message ?? string.Empty };
+        if (details is not null)
+        {
+            error.Details = details;
+        }
+
+        var result = new ActivityResult { WorkflowId = Task.WorkflowId, ActivityId = Task.ActivityId, Error = error };
+        if (Task.RunId is not null)
+        {
+            result.RunId = Task.RunId;
+        }
+
+        return new WorkerToServer { Result = result };
+    }
+
+    private WorkerToServer Classify(Exception exception)
+    {
+        switch (exception)
+        {
+            case ActivityFailureException failure:
+                var details = EncodeDetails(failure, out var detailsProblem);
+                var message = detailsProblem is null ? failure.Message : $"{failure.Message} (details could not be encoded: {detailsProblem})";
+                return Failure(failure.WireKind, message, details);
+            case ActivityInputException or ActivityOutputException:
+                _runtime.Log.ActivityCodecFailed(exception, Task.ActivityType, Key.WorkflowId, Key.Position, Key.Attempt);
+                return Failure(ActivityErrorKind.Terminal, exception.Message, null);
+            case OperationCanceledException when _cancellation.IsCancellationRequested:
+                return CancellationReason == ActivityCancellationReason.CancelRequested
+                    ? Failure(ActivityErrorKind.Terminal, "The activity was cancelled at the engine's request.", null)
+                    : Failure(ActivityErrorKind.Retryable, "The activity was cancelled because the worker is shutting down.", null);
+            default:
+                _runtime.Log.ActivityThrew(exception, Task.ActivityType, Key.WorkflowId, Key.Position, Key.Attempt);
+                return Failure(ActivityErrorKind.Retryable, string.IsNullOrEmpty(exception.Message) ? exception.GetType().FullName! : exception.Message, null);
+        }
+    }
+
+    private Payload? EncodeDetails(ActivityFailureException failure, out string? problem)
+    {
+        problem = null;
+        if (failure.Details is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var details = failure.Details is Payload raw ? raw : _runtime.Codec.Encode(failure.Details);
+            if (!_runtime.AcceptsContentType(details.ContentType))
+            {
+                problem = $"content type '{details.ContentType}' is not accepted by the engine";
+                return null;
+            }
+
+            return details;
+        }
+        catch (Exception ex)
+        {
+            problem = ex.Message;
+            return null;
+        }
+    }
+
+    private WorkerToServer EnforceSizeLimit(WorkerToServer frame)
+    {
+        var size = frame.CalculateSize();
+        var limit = _runtime.Settings.MaxSendMessageSize;
+        if (size <= limit)
+        {
+            return frame;
+        }
+
+        _runtime.Log.ResultTooLarge(Task.ActivityType, Key.WorkflowId, Key.Position, Key.Attempt, size, limit);
+        return Failure(ActivityErrorKind.Terminal, $"The activity's result was too large to send: {size} bytes, over the limit of {limit} bytes.", null);
+    }
+
+    // The log scope.
+    int IReadOnlyCollection<KeyValuePair<string, object?>>.Count => 4;
+
+    KeyValuePair<string, object?> IReadOnlyList<KeyValuePair<string, object?>>.this[int index] => index switch
+    {
+        0 => new("WorkflowId", Key.WorkflowId),
+        1 => new("ActivityId", Key.Position),
+        2 => new("Attempt", Key.Attempt),
+        3 => new("ActivityType", Task.ActivityType),
+        _ => throw new ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator()
+    {
+        var self = (IReadOnlyList<KeyValuePair<string, object?>>)this;
+        for (var i = 0; i < 4; i++)
+        {
+            yield return self[i];
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)this).GetEnumerator();
+
+    public override string ToString() => $"WorkflowId:{Key.WorkflowId} ActivityId:{Key.Position} Attempt:{Key.Attempt} ActivityType:{Task.ActivityType}";
+}

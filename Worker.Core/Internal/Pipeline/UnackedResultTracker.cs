@@ -1,0 +1,162 @@
+using Aion.Worker.Protocol;
+
+namespace Aion.Worker.Internal.Pipeline;
+
+/// <summary>One outcome kept until the engine acknowledges it.</summary>
+internal sealed class TrackedResult(ResultKey key, uint attempt, WorkerToServer frame)
+{
+    public ResultKey Key { get; } = key;
+    public uint Attempt { get; } = attempt;
+    public WorkerToServer Frame { get; } = frame;
+
+    /// <summary>The session this outcome was last sent on; 0 = never sent.</summary>
+    public long SentOnSession { get; set; }
+}
+
+/// <summary>What <see cref="UnackedResultTracker.TryAck"/> did.</summary>
+internal enum AckOutcome
+{
+    Removed,
+    Unknown,
+    NotSentOnThisSession,
+}
+
+/// <summary>
+/// The results the engine has not acknowledged yet, for the whole run. Keyed by (workflow id, position);
+/// a lower attempt never replaces a higher one; an ack removes an entry only when the entry's current
+/// outcome was sent on the acking session.
+/// </summary>
+internal sealed class UnackedResultTracker
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<ResultKey, TrackedResult> _entries = [];
+    private long _currentSession;
+    private int _awaitingAckOnCurrent;
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _entries.Count;
+            }
+        }
+    }
+
+    /// <summary>Results sent on the current session and not yet acked.</summary>
+    public int AwaitingAckOnCurrentSession
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _awaitingAckOnCurrent;
+            }
+        }
+    }
+
+    /// <summary>Records an outcome; returns the entry, or <see langword="null"/> and the higher attempt kept when superseded.</summary>
+    public TrackedResult? Record(ResultKey key, uint attempt, WorkerToServer frame, out uint keptAttempt)
+    {
+        lock (_gate)
+        {
+            if (_entries.TryGetValue(key, out var existing))
+            {
+                if (existing.Attempt > attempt)
+                {
+                    keptAttempt = existing.Attempt;
+                    return null;
+                }
+
+                ForgetSent(existing);
+            }
+
+            var entry = new TrackedResult(key, attempt, frame);
+            _entries[key] = entry;
+            keptAttempt = attempt;
+            return entry;
+        }
+    }
+
+    /// <summary>Starts counting the results sent on a new session.</summary>
+    public void BeginSession(long sessionId)
+    {
+        lock (_gate)
+        {
+            _currentSession = sessionId;
+            _awaitingAckOnCurrent = 0;
+        }
+    }
+
+    /// <summary>Whether <paramref name="entry"/> is still the current outcome of its key and was not yet sent on <paramref name="sessionId"/>.</summary>
+    public bool NeedsSending(TrackedResult entry, long sessionId)
+    {
+        lock (_gate)
+        {
+            return entry.SentOnSession != sessionId && _entries.TryGetValue(entry.Key, out var current) && ReferenceEquals(current, entry);
+        }
+    }
+
+    /// <summary>Notes that <paramref name="entry"/> was sent on <paramref name="sessionId"/>; false when it was replaced meanwhile.</summary>
+    public bool MarkSent(TrackedResult entry, long sessionId)
+    {
+        lock (_gate)
+        {
+            if (!_entries.TryGetValue(entry.Key, out var current) || !ReferenceEquals(current, entry))
+            {
+                return false;
+            }
+
+            if (entry.SentOnSession != sessionId && sessionId == _currentSession)
+            {
+                _awaitingAckOnCurrent++;
+            }
+
+            entry.SentOnSession = sessionId;
+            return true;
+        }
+    }
+
+    /// <summary>Removes the entry for <paramref name="key"/> if its current outcome was sent on <paramref name="sessionId"/>.</summary>
+    public AckOutcome TryAck(ResultKey key, long sessionId)
+    {
+        lock (_gate)
+        {
+            if (!_entries.TryGetValue(key, out var entry))
+            {
+                return AckOutcome.Unknown;
+            }
+
+            if (entry.SentOnSession != sessionId)
+            {
+                return AckOutcome.NotSentOnThisSession;
+            }
+
+            ForgetSent(entry);
+            _entries.Remove(key);
+            return AckOutcome.Removed;
+        }
+    }
+
+    /// <summary>Every entry, ordered by workflow id then position, for replay.</summary>
+    public TrackedResult[] Snapshot()
+    {
+        TrackedResult[] entries;
+        lock (_gate)
+        {
+            entries = [.. _entries.Values];
+        }
+
+        Array.Sort(entries, static (a, b) => a.Key.CompareTo(b.Key));
+        return entries;
+    }
+
+    private void ForgetSent(TrackedResult entry)
+    {
+        if (entry.SentOnSession != 0 && entry.SentOnSession == _currentSession)
+        {
+            _awaitingAckOnCurrent--;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Text;
+
+namespace Aion.Worker;
+
+/// <summary>Configuration of an <see cref="AionWorker"/>: a plain class, bindable from configuration.</summary>
+/// <remarks>
+/// Options are validated once, when the worker is built; every problem is reported in one
+/// <see cref="InvalidOperationException"/> that names each offending option and its rule. The built worker
+/// keeps a resolved copy (<see cref="AionWorker.Options"/>), so later changes to this instance have no effect.
+/// </remarks>
+public sealed class AionWorkerOptions
+{
+    /// <summary>The default of <see cref="MaxUnackedResults"/>.</summary>
+    public const int DefaultMaxUnackedResults = 10_000;
+
+    /// <summary>The default of <see cref="MaxSendMessageSize"/>: 4 MiB, the gRPC default.</summary>
+    public const int DefaultMaxSendMessageSize = 4 * 1024 * 1024;
+
+    /// <summary>The namespaces this worker serves, in order.</summary>
+    /// <value>Default <see langword="null"/>, meaning <c>["default"]</c>. Non-empty; each name non-empty, unique, without <c>,</c>, only characters 0x21–0x7E.</value>
+    public List<string>? Namespaces { get; set; }
+
+    /// <summary>The subject sent in the <c>x-aion-subject</c> header.</summary>
+    /// <value>Default <c>worker</c>; non-empty, characters 0x21–0x7E.</value>
+    public string Subject { get; set; } = "worker";
+
+    /// <summary>The task queue (pool within each namespace).</summary>
+    /// <value>Required; may be empty, which the engine reads as <c>default</c>.</value>
+    public string? TaskQueue { get; set; }
+
+    /// <summary>The locality hint sent at registration.</summary>
+    /// <value>Default <see langword="null"/>, meaning the host name (env <c>HOSTNAME</c>, then the OS host name, then <c>localhost</c>); empty means no affinity.</value>
+    public string? Node { get; set; }
+
+    /// <summary>This worker's name in logs, metrics and traces (never sent to the engine).</summary>
+    /// <value>Required; non-empty.</value>
+    public string? Identity { get; set; }
+
+    /// <summary>The most activities that run at once.</summary>
+    /// <value>Required; at least 1.</value>
+    public int MaxConcurrency { get; set; }
+
+    /// <summary>The bound of the queue of tasks received but not yet started.</summary>
+    /// <value>Default <see langword="null"/>, meaning <c>max(64, 2 × MaxConcurrency)</c>; at least 1.</value>
+    /// <remarks>Only when this queue is full does the worker stop reading the stream, letting HTTP/2 flow control push back.</remarks>
+    public int? MaxQueuedTasks { get; set; }
+
+    /// <summary>The bound of results kept until the engine acknowledges them (plus running activities).</summary>
+    /// <value>Default 10,000; at least 1.</value>
+    /// <remarks>A task starts only while tracked results plus running activities stay below this bound; results are never dropped to make room.</remarks>
+    public int MaxUnackedResults { get; set; } = DefaultMaxUnackedResults;
+
+    /// <summary>Establishment, backoff and drop budget.</summary>
+    public ReconnectOptions Reconnect { get; set; } = new();
+
+    /// <summary>The bound of one establishment try: connect, first write, response headers and RegisterAck.</summary>
+    /// <value>Default <see langword="null"/>, meaning <see cref="ReconnectOptions.MaxBackoff"/>; greater than zero.</value>
+    public TimeSpan? RegisterTimeout { get; set; }
+
+    /// <summary>The deadline of every outbound send (result, heartbeat, replay).</summary>
+    /// <value>Default <see langword="null"/>, meaning <see cref="ReconnectOptions.MaxBackoff"/>; greater than zero.</value>
+    public TimeSpan? SendTimeout { get; set; }
+
+    /// <summary>The largest encoded outbound frame, checked on every frame whatever the transport.</summary>
+    /// <value>Default 4 MiB; at least 1024 bytes.</value>
+    /// <remarks>A result that would exceed it is replaced by a terminal failure saying it was too large.</remarks>
+    public int MaxSendMessageSize { get; set; } = DefaultMaxSendMessageSize;
+
+    /// <summary>A static bearer token, sent as <c>authorization: Bearer …</c>.</summary>
+    /// <value>Default none; non-empty, characters 0x21–0x7E. Never logged; redacted by <see cref="ToString"/>.</value>
+    public string? BearerToken { get; set; }
+
+    /// <summary>A provider asked for a fresh bearer token on every connect; takes precedence over <see cref="BearerToken"/>.</summary>
+    /// <remarks>A provider's token is checked at each connect; an invalid one ends the run (non-retryable). With a provider, a mid-stream <c>Unauthenticated</c> is a retryable drop.</remarks>
+    public Func<CancellationToken, ValueTask<string>>? BearerTokenProvider { get; set; }
+
+    internal AionWorkerOptions Clone()
+    {
+        var clone = (AionWorkerOptions)MemberwiseClone();
+        clone.Namespaces = Namespaces is null ? null : [.. Namespaces];
+        clone.Reconnect = Reconnect?.Clone()!;
+        return clone;
+    }
+
+    /// <summary>Describes the options; the bearer token is redacted.</summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder("AionWorkerOptions { ");
+        text.Append("Identity=").Append(Identity)
+            .Append(", TaskQueue=").Append(TaskQueue)
+            .Append(", Namespaces=[").Append(Namespaces is null ? "default" : string.Join(",", Namespaces)).Append(']')
+            .Append(", Subject=").Append(Subject)
+            .Append(", Node=").Append(Node)
+            .Append(", MaxConcurrency=").Append(MaxConcurrency)
+            .Append(", MaxQueuedTasks=").Append(MaxQueuedTasks)
+            .Append(", MaxUnackedResults=").Append(MaxUnackedResults)
+            .Append(", RegisterTimeout=").Append(RegisterTimeout)
+            .Append(", SendTimeout=").Append(SendTimeout)
+            .Append(", MaxSendMessageSize=").Append(MaxSendMessageSize)
+            .Append(", Reconnect={ ").Append(Reconnect).Append(" }")
+            .Append(", BearerToken=").Append(BearerToken is null ? "none" : "***")
+            .Append(", BearerTokenProvider=").Append(BearerTokenProvider is null ? "none" : "set")
+            .Append(" }");
+        return text.ToString();
+    }
+}

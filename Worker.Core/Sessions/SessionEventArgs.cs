@@ -1,0 +1,21 @@
+namespace Aion.Worker;
+
+/// <summary>A session was registered.</summary>
+/// <param name="Registration">The engine's ack.</param>
+public sealed class SessionStartedEventArgs(WorkerRegistration registration) : EventArgs
+{
+    /// <summary>The engine's ack.</summary>
+    public WorkerRegistration Registration { get; } = registration;
+}
+
+/// <summary>A session ended.</summary>
+/// <param name="end">How it ended.</param>
+/// <param name="dropsAfter">The drop counter after this end was classified.</param>
+public sealed class SessionEndedEventArgs(SessionEnd end, int dropsAfter) : EventArgs
+{
+    /// <summary>How it ended.</summary>
+    public SessionEnd End { get; } = end;
+
+    /// <summary>The run's drop counter after this end (0 after a reset, unchanged after a drain).</summary>
+    public int Drops { get; } = dropsAfter;
+}
