@@ -1,0 +1,102 @@
+using Aion.Worker.Transport.InMemory;
+
+namespace Aion.Worker.Tests.Support;
+
+/// <summary>A worker on the in-memory engine with a fake clock and captured logs: the conformance defaults (5 ms / 20 ms / 3 attempts).</summary>
+public sealed class WorkerHarness : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _shutdown = new();
+
+    private WorkerHarness(AionWorker worker, InMemoryEngine engine, TestTime time, TestLoggerFactory logs)
+    {
+        Worker = worker;
+        Engine = engine;
+        Time = time;
+        Logs = logs;
+    }
+
+    public AionWorker Worker { get; }
+    public InMemoryEngine Engine { get; }
+    public TestTime Time { get; }
+    public TestLoggerFactory Logs { get; }
+    public Task? Run { get; private set; }
+    public CancellationToken ShutdownToken => _shutdown.Token;
+
+    public static AionWorkerOptions DefaultOptions(int maxConcurrency = 2) => new()
+    {
+        TaskQueue = "tests",
+        Identity = "test-worker-" + Guid.NewGuid().ToString("N")[..8],
+        MaxConcurrency = maxConcurrency,
+        Reconnect = new ReconnectOptions
+        {
+            InitialBackoff = TimeSpan.FromMilliseconds(5),
+            MaxBackoff = TimeSpan.FromMilliseconds(20),
+            MaxAttempts = 3,
+        },
+    };
+
+    public static WorkerHarness Create(
+        Action<AionWorkerBuilder> activities,
+        Action<AionWorkerOptions>? configure = null,
+        InMemoryEngineOptions? engineOptions = null,
+        InMemoryEngine? engine = null)
+    {
+        var time = new TestTime();
+        engineOptions ??= new InMemoryEngineOptions();
+        engineOptions.TimeProvider = time;
+        engine ??= new InMemoryEngine(engineOptions);
+        var options = DefaultOptions();
+        configure?.Invoke(options);
+        var logs = new TestLoggerFactory();
+        var builder = AionWorker.CreateBuilder(options)
+            .UseInMemory(engine)
+            .UseTimeProvider(time)
+            .UseLoggerFactory(logs);
+        activities(builder);
+        return new WorkerHarness(builder.Build(), engine, time, logs);
+    }
+
+    /// <summary>Starts <see cref="AionWorker.RunAsync(CancellationToken)"/> in the background.</summary>
+    public WorkerHarness Start()
+    {
+        Run = Task.Run(() => Worker.RunAsync(_shutdown.Token));
+        return this;
+    }
+
+    /// <summary>Starts the run and waits until the first session is registered.</summary>
+    public async Task<EngineSession> StartAndRegisterAsync()
+    {
+        Start();
+        return await Engine.WaitForSessionAsync(1).Within();
+    }
+
+    public void Shutdown() => _shutdown.Cancel();
+
+    /// <summary>Signals shutdown and waits (bounded) for the run to end.</summary>
+    public async Task StopAsync()
+    {
+        _shutdown.Cancel();
+        if (Run is not null)
+        {
+            await Run.Within();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _shutdown.Cancel();
+        if (Run is not null)
+        {
+            try
+            {
+                await Run.WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (Exception)
+            {
+                // The test asserted what mattered.
+            }
+        }
+
+        _shutdown.Dispose();
+    }
+}

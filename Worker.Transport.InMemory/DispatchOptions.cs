@@ -1,0 +1,22 @@
+namespace Aion.Worker.Transport.InMemory;
+
+/// <summary>Field values of a task the <see cref="InMemoryEngine"/> dispatches.</summary>
+public sealed record DispatchOptions
+{
+    internal static readonly DispatchOptions Default = new();
+
+    /// <summary>The workflow id; default a new lower-case UUID.</summary>
+    public string? WorkflowId { get; init; }
+
+    /// <summary>The sequence position; default the engine's next position.</summary>
+    public ulong? Position { get; init; }
+
+    /// <summary>The attempt; default 1.</summary>
+    public uint Attempt { get; init; } = 1;
+
+    /// <summary>The run id; default none.</summary>
+    public string? RunId { get; init; }
+
+    /// <summary>Display-only labels.</summary>
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+}
