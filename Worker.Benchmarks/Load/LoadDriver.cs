@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Aion.Worker.Protocol;
+using Aion.Worker.Transport.InMemory;
+using Google.Protobuf;
+
+namespace Aion.Worker.Benchmarks.Load;
+
+/// <summary>
+/// Runs a worker against an engine in the same process and reports tasks/s, dispatch→result
+/// latency, allocated bytes per task (whole process) and peak working set.
+/// </summary>
+internal static partial class LoadDriver
+{
+    internal const string NoOp = "bench.noop";
+    internal const string Json = "bench.json";
+
+    internal static readonly Payload NoOpInput = new() { ContentType = "application/json", Bytes = ByteString.CopyFromUtf8("""{"n":1}""") };
+    internal static readonly Payload JsonInput = new() { ContentType = "application/json", Bytes = ByteString.CopyFromUtf8("""{"id":42,"name":"bench","amountCents":1999,"tags":["a","b"]}""") };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var transports = Option(args, "--transport", "inmemory").Split(',');
+        var workloads = Option(args, "--workload", "noop,json").Split(',');
+        var concurrencies = Option(args, "--concurrency", "1,64").Split(',').Select(int.Parse).ToArray();
+        var tasksOverride = Option(args, "--tasks", string.Empty);
+
+        Console.WriteLine($"# Aion.Worker load driver — {DateTime.UtcNow:yyyy-MM-dd} — {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+        Console.WriteLine($"# command: dotnet run -c Release --project Worker.Benchmarks -- load {string.Join(' ', args)}");
+        Console.WriteLine();
+        Console.WriteLine(LoadResult.Header);
+        foreach (var transport in transports)
+        {
+            foreach (var workload in workloads)
+            {
+                foreach (var concurrency in concurrencies)
+                {
+                    var tasks = tasksOverride.Length > 0 ? int.Parse(tasksOverride, CultureInfo.InvariantCulture) : DefaultTasks(transport, concurrency);
+                    var result = transport switch
+                    {
+                        "inmemory" => await InMemoryAsync(workload, concurrency, tasks),
+                        _ => await OtherTransportAsync(transport, workload, concurrency, tasks),
+                    };
+                    Console.WriteLine(result.Row);
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    private static int DefaultTasks(string transport, int concurrency) => (transport, concurrency) switch
+    {
+        ("inmemory", 1) => 200_000,
+        ("inmemory", _) => 1_000_000,
+        (_, 1) => 20_000,
+        _ => 200_000,
+    };
+
+    internal static AionWorkerBuilder Worker(int concurrency) => AionWorker.CreateBuilder(new AionWorkerOptions
+        {
+            TaskQueue = "bench",
+            Identity = "bench-worker",
+            MaxConcurrency = concurrency,
+            MaxQueuedTasks = Math.Max(64, concurrency * 4),
+            MaxUnackedResults = 100_000,
+            Reconnect = new ReconnectOptions { InitialBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromSeconds(2), MaxAttempts = 5 },
+        })
+        .AddActivity<Payload, Payload>(NoOp, (input, _) => input)
+        .AddActivity<EchoRecord, EchoRecord>(Json, (input, _) => input);
+
+    private static async Task<LoadResult> InMemoryAsync(string workload, int concurrency, int tasks)
+    {
+        var engine = new InMemoryEngine(new InMemoryEngineOptions { RecordFrames = false, HeartbeatWindow = TimeSpan.Zero });
+        var worker = Worker(concurrency).UseInMemory(engine).Build();
+        return await DriveAsync("in-memory", engine, worker, workload, concurrency, tasks);
+    }
+
+    /// <summary>Warms up, then pushes <paramref name="tasks"/> tasks through the engine with a bounded window of outstanding tasks.</summary>
+    internal static async Task<LoadResult> DriveAsync(string transport, InMemoryEngine engine, AionWorker worker, string workload, int concurrency, int tasks)
+    {
+        using var shutdown = new CancellationTokenSource();
+        var run = worker.RunAsync(shutdown.Token);
+        var session = await engine.WaitForSessionAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
+        var activityType = workload == "json" ? Json : NoOp;
+        var input = workload == "json" ? JsonInput : NoOpInput;
+
+        await PushAsync(engine, session, activityType, input, concurrency, Math.Min(tasks, 20_000), new LatencyRecorder(Math.Min(tasks, 20_000)));
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        var latency = new LatencyRecorder(tasks);
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var clock = Stopwatch.StartNew();
+        await PushAsync(engine, session, activityType, input, concurrency, tasks, latency);
+        clock.Stop();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+
+        shutdown.Cancel();
+        await run.WaitAsync(TimeSpan.FromSeconds(30));
+        var (p50, p99) = latency.Percentiles();
+        using var process = Process.GetCurrentProcess();
+        return new LoadResult(transport, workload == "json" ? "typed JSON echo" : "raw no-op", concurrency, tasks, clock.Elapsed.TotalSeconds, p50, p99, (double)allocated / tasks, process.PeakWorkingSet64);
+    }
+
+    private static async Task PushAsync(InMemoryEngine engine, EngineSession session, string activityType, Payload input, int concurrency, int tasks, LatencyRecorder latency)
+    {
+        // Concurrency 1 is ping-pong (pure latency); otherwise keep the pipeline full as the engine's buffer does.
+        var window = new SemaphoreSlim(concurrency == 1 ? 1 : Math.Max(64, concurrency * 4));
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var remaining = tasks;
+        var workflow = new WorkflowId { Uuid = Guid.NewGuid().ToString() };
+        engine.OnResultReceived = received =>
+        {
+            if (!ReferenceEquals(received.Result.WorkflowId, workflow) && received.Result.WorkflowId.Uuid != workflow.Uuid)
+            {
+                return;
+            }
+
+            latency.Completed(received.Position);
+            window.Release();
+            if (Interlocked.Decrement(ref remaining) == 0)
+            {
+                done.TrySetResult();
+            }
+        };
+
+        for (var i = 1; i <= tasks; i++)
+        {
+            if (!window.Wait(0))
+            {
+                await window.WaitAsync();
+            }
+
+            var position = (ulong)i;
+            latency.Dispatched(position);
+            session.SendTask(new ActivityTask
+            {
+                WorkflowId = workflow,
+                ActivityId = new ActivityId { SequencePosition = position },
+                ActivityType = activityType,
+                Input = input,
+                Attempt = 1,
+            });
+        }
+
+        await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
+        engine.OnResultReceived = null;
+    }
+
+    private static string Option(string[] args, string name, string fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
+    }
+
+    internal sealed record EchoRecord(int Id, string Name, long AmountCents, string[] Tags);
+}

@@ -1,0 +1,11 @@
+using Aion.Worker.Benchmarks.Load;
+using BenchmarkDotNet.Running;
+
+// `load …` runs the load driver; anything else goes to BenchmarkDotNet (e.g. `--filter *Codec* --job short`).
+if (args.Length > 0 && args[0] == "load")
+{
+    return await LoadDriver.RunAsync(args[1..]);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;
