@@ -138,6 +138,34 @@ public sealed class ActivityCancellationTests
     }
 
     [Test]
+    public async Task Cancel_request_for_a_queued_activity_fires_its_token_when_it_starts()
+    {
+        var probe = new Probe();
+        await using var harness = WorkerHarness.Create(
+            builder => builder
+                .AddActivity<string, string>("block", probe.ReturnWhenCancelled)
+                .AddActivity<string, string>("wait", probe.ThrowWhenCancelled),
+            options => options.MaxConcurrency = 1);
+        await harness.StartAndRegisterAsync();
+        var blocking = harness.Engine.Dispatch("block", "in", At(WorkflowA));
+        await probe.Started(WorkflowA).Within();
+        var queued = harness.Engine.Dispatch("wait", "in", At(WorkflowB));
+        await Bounds.UntilAsync(() => harness.Worker.Runtime.InFlightCount == 2);
+
+        harness.Engine.CancelActivity(WorkflowB, 3);
+        await Bounds.UntilAsync(() => harness.Logs.Entries.Any(e => e.EventId.Id == 28));
+        probe.Release.SetResult();
+        await blocking.Result.Within();
+        var result = await queued.Result.Within();
+
+        var context = await probe.Started(WorkflowB).Within();
+        Assert.That(context.CancellationReason, Is.EqualTo(ActivityCancellationReason.CancelRequested));
+        Assert.That(result.Error.Kind, Is.EqualTo(ActivityErrorKind.Terminal));
+        Assert.That(result.Error.Message, Does.Contain("cancelled"));
+        await harness.StopAsync();
+    }
+
+    [Test]
     public async Task On_shutdown_an_activity_that_throws_is_reported_retryable_on_the_open_stream()
     {
         var probe = new Probe();

@@ -147,6 +147,33 @@ public sealed class ActivityFailureTests
         await harness.StopAsync();
     }
 
+    [Test]
+    public async Task Context_logger_entries_carry_the_activity_scope()
+    {
+        var (result, harness) = await RunOnceAsync(async (order, context) =>
+        {
+            await Task.Yield();
+            context.Logger.LogInformation("processing order {OrderId}", order.Id);
+            return "done";
+        }, attempt: 2);
+        await using var _ = harness;
+
+        Assert.That(result.Result.Bytes.ToStringUtf8(), Is.EqualTo("\"done\""));
+        var entry = harness.Logs.Entries.Single(e => e.Message == "processing order 7");
+        var scope = ActivityScope(entry);
+        Assert.That(scope, Is.Not.Null);
+        Assert.That(scope!["WorkflowId"], Is.EqualTo(WorkflowId));
+        Assert.That(scope["ActivityId"], Is.EqualTo(11UL));
+        Assert.That(scope["Attempt"], Is.EqualTo(2U));
+        Assert.That(scope["ActivityType"], Is.EqualTo("orders.process"));
+        await harness.StopAsync();
+    }
+
+    private static Dictionary<string, object?>? ActivityScope(LogEntry entry) => entry.Scopes
+        .OfType<IEnumerable<KeyValuePair<string, object?>>>()
+        .Select(s => s.ToDictionary(p => p.Key, p => p.Value))
+        .SingleOrDefault(s => s.ContainsKey("WorkflowId"));
+
     private static void AssertWarningInActivityScope(WorkerHarness harness, Exception thrown, uint attempt)
     {
         var warnings = harness.Logs.Entries.Where(e => ReferenceEquals(e.Exception, thrown)).ToList();
@@ -155,10 +182,7 @@ public sealed class ActivityFailureTests
         Assert.That(warning.Level, Is.EqualTo(LogLevel.Warning));
         Assert.That(warning.Message, Does.Contain("orders.process").And.Contain(WorkflowId));
 
-        var scope = warning.Scopes
-            .OfType<IEnumerable<KeyValuePair<string, object?>>>()
-            .Select(s => s.ToDictionary(p => p.Key, p => p.Value))
-            .SingleOrDefault(s => s.ContainsKey("WorkflowId"));
+        var scope = ActivityScope(warning);
         Assert.That(scope, Is.Not.Null, "the warning carries the activity scope");
         Assert.That(scope!["WorkflowId"], Is.EqualTo(WorkflowId));
         Assert.That(scope["ActivityId"], Is.EqualTo(11UL));
