@@ -128,6 +128,16 @@ public sealed class OptionsResolutionTests
         Assert.That(Build(options).Options.MaxQueuedTasks, Is.EqualTo(80));
     }
 
+    [TestCase(1_500_000_000)]
+    [TestCase(int.MaxValue)]
+    public void Max_queued_tasks_default_saturates_instead_of_overflowing(int maxConcurrency)
+    {
+        var options = Minimal();
+        options.MaxConcurrency = maxConcurrency;
+
+        Assert.That(Build(options).Options.MaxQueuedTasks, Is.EqualTo(int.MaxValue));
+    }
+
     [Test]
     public void Node_defaults_to_the_host_name()
     {
