@@ -51,6 +51,30 @@ public sealed class TypedActivityTests
     }
 
     [Test]
+    public async Task Context_without_run_id_or_labels_and_with_no_liveness_window_shows_them_absent()
+    {
+        ActivityContext? seen = null;
+        await using var harness = WorkerHarness.Create(
+            builder => builder.AddActivity<DoubleInput, DoubleOutput>("math.double", (input, context) =>
+            {
+                seen = context;
+                return new DoubleOutput(input.Value * 2);
+            }),
+            engineOptions: new InMemoryEngineOptions { HeartbeatWindow = TimeSpan.Zero });
+        await harness.StartAndRegisterAsync();
+
+        var result = await harness.Engine.DispatchJson("math.double", """{"value":1}""").Result.Within();
+
+        Assert.That(result.RunId, Is.Null, "no run id is invented");
+        Assert.That(seen!.RunId, Is.Null);
+        Assert.That(seen.Labels, Is.Empty);
+        Assert.That(seen.Attempt, Is.EqualTo(1));
+        Assert.That(seen.HeartbeatWindow, Is.EqualTo(TimeSpan.Zero));
+        Assert.That(seen.CancellationToken.IsCancellationRequested, Is.False);
+        await harness.StopAsync();
+    }
+
+    [Test]
     public async Task Async_handler_result_is_reported_once_it_completes()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

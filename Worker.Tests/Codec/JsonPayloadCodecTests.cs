@@ -159,4 +159,15 @@ public sealed class JsonPayloadCodecTests
         Assert.That(encoded.ContentType, Is.EqualTo("application/json"));
         Assert.That(encoded.Bytes.ToStringUtf8(), Is.EqualTo("""{"retry_in_ms":5}"""));
     }
+
+    [Test]
+    public void Codec_accepts_shared_read_only_serializer_options()
+    {
+        var codec = new JsonPayloadCodec(JsonSerializerOptions.Web);
+
+        var encoded = codec.Encode(new { RetryInMs = 5 });
+
+        Assert.That(encoded.Bytes.ToStringUtf8(), Is.EqualTo("""{"retryInMs":5}"""));
+        Assert.That(codec.Decode<JsonElement>(encoded).GetProperty("retryInMs").GetInt32(), Is.EqualTo(5));
+    }
 }
