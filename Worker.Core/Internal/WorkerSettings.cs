@@ -163,7 +163,7 @@ internal sealed class WorkerSettings
         var resolved = options.Clone();
         resolved.Namespaces = [.. namespaces];
         resolved.Node = options.Node ?? DefaultNode();
-        resolved.MaxQueuedTasks = options.MaxQueuedTasks ?? Math.Max(64, 2 * maxConcurrency);
+        resolved.MaxQueuedTasks = options.MaxQueuedTasks ?? (int)Math.Min(int.MaxValue, Math.Max(64L, 2L * maxConcurrency));
         resolved.RegisterTimeout = options.RegisterTimeout ?? reconnect.MaxBackoff;
         resolved.SendTimeout = options.SendTimeout ?? reconnect.MaxBackoff;
 

@@ -191,6 +191,14 @@ internal sealed class WorkerRuntime
         }
     }
 
+    private List<ActivityExecution> UnfinishedExecutions()
+    {
+        lock (_flightGate)
+        {
+            return _inFlight.Values.Where(execution => !execution.IsDone).ToList();
+        }
+    }
+
     public void CancelAll(ActivityCancellationReason reason)
     {
         foreach (var execution in RunningExecutions())
@@ -199,10 +207,11 @@ internal sealed class WorkerRuntime
         }
     }
 
+    /// <summary>Cancels the matching queued or running executions: a queued one starts with its token already fired.</summary>
     public void CancelMatching(ActivityCancelRequest request)
     {
         var count = 0;
-        foreach (var execution in RunningExecutions())
+        foreach (var execution in UnfinishedExecutions())
         {
             var key = execution.Key;
             if (key.WorkflowId == request.WorkflowId && key.Position == request.SequencePosition && (request.Attempt is null || request.Attempt == key.Attempt))
