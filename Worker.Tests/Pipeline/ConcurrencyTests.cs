@@ -81,18 +81,20 @@ public sealed class ConcurrencyTests
     public async Task A_full_queue_stops_reading_until_a_task_starts()
     {
         var gate = new BlockingActivity();
+
+        // No acks: an ack frame would sit unread behind the held task and blur the count.
         await using var harness = WorkerHarness.Create(b => gate.Register(b), o =>
         {
             o.MaxConcurrency = 1;
             o.MaxQueuedTasks = 1;
-        });
+        }, new InMemoryEngineOptions { AckMode = AckMode.Drop });
         var session = await harness.StartAndRegisterAsync();
 
         var tasks = new[] { "running", "queued", "held", "unread" }.Select(input => harness.Engine.Dispatch(BlockingActivity.Type, input)).ToArray();
         await gate.WaitStartedAsync("running");
 
         // "queued" fills the queue, "held" is read and waits for room, "unread" stays in the stream.
-        await Poll.UntilAsync(() => session.FramesUnreadByWorker == 1, "the worker read up to the full queue");
+        await Poll.UntilAsync(() => harness.Worker.Runtime.InFlightCount == 3 && session.FramesUnreadByWorker == 1, "the worker read up to the full queue");
         await Poll.HoldsAsync(() => session.FramesUnreadByWorker == 1 && !gate.HasStarted("queued"), "nothing more is read while the queue is full");
 
         gate.Release("running");

@@ -23,6 +23,15 @@ public sealed class ResultTrackingTests
         var task = harness.Engine.Dispatch(BlockingActivity.Type, "r");
         gate.Release("r");
         await task.Result.Within();
+        await Poll.UntilAsync(
+            () =>
+            {
+                lock (trackedOnArrival)
+                {
+                    return trackedOnArrival.Count > 0;
+                }
+            },
+            "the engine's result callback ran");
 
         lock (trackedOnArrival)
         {
