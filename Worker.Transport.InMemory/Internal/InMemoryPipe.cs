@@ -8,7 +8,8 @@ namespace Aion.Worker.Transport.InMemory.Internal;
 internal sealed class InMemoryPipe
 {
     private readonly Channel<WorkerToServer> _toEngine = Channel.CreateUnbounded<WorkerToServer>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-    private readonly Channel<ServerToWorker> _toWorker = Channel.CreateUnbounded<ServerToWorker>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    // Not SingleReader: the single-reader unbounded channel does not support Count, which FramesUnreadByWorker reports.
+    private readonly Channel<ServerToWorker> _toWorker = Channel.CreateUnbounded<ServerToWorker>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly Channel<ActivityCancelRequest> _cancels = Channel.CreateUnbounded<ActivityCancelRequest>();
     private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Status? _endStatus;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Aion.Worker.Codec;
 using Aion.Worker.Internal.Activities;
 using Aion.Worker.Protocol;
@@ -15,6 +17,11 @@ internal sealed class WorkerRuntime
 {
     private readonly Lock _flightGate = new();
     private readonly Dictionary<ExecutionKey, ActivityExecution> _inFlight = [];
+
+    // Per (workflow, position) in flight: how many attempts, and the highest attempt whose outcome was
+    // recorded while another attempt was still in flight. It outlives the tracker entry (which an ack
+    // removes), so a lower attempt finishing after a higher one was acked is still dropped.
+    private readonly Dictionary<ResultKey, AttemptsInFlight> _attempts = [];
     private readonly HashSet<string> _acceptedContentTypes;
     private ServedSession? _current;
     private int _running;
@@ -88,7 +95,13 @@ internal sealed class WorkerRuntime
     {
         lock (_flightGate)
         {
-            return _inFlight.TryAdd(execution.Key, execution);
+            if (!_inFlight.TryAdd(execution.Key, execution))
+            {
+                return false;
+            }
+
+            CollectionsMarshal.GetValueRefOrAddDefault(_attempts, execution.Key.ResultKey, out _).Count++;
+            return true;
         }
     }
 
@@ -119,7 +132,7 @@ internal sealed class WorkerRuntime
     {
         execution.MarkDone();
         var key = execution.Key;
-        var entry = Tracker.Record(key.ResultKey, key.Attempt, frame, out var keptAttempt);
+        var entry = IsSupersededInFlight(key, out var keptAttempt) ? null : Tracker.Record(key.ResultKey, key.Attempt, frame, out keptAttempt);
         if (entry is null)
         {
             Log.OutcomeSuperseded(key.WorkflowId, key.Position, key.Attempt, keptAttempt);
@@ -248,6 +261,33 @@ internal sealed class WorkerRuntime
         _ => new AionWorkerException(AionErrorKind.Transport, $"The transport failed: {exception.Message}", innerException: exception),
     };
 
+    /// <summary>Whether a higher attempt of the same activity already produced an outcome while this one was in flight; otherwise notes this outcome when a sibling attempt is still in flight.</summary>
+    private bool IsSupersededInFlight(ExecutionKey key, out uint keptAttempt)
+    {
+        lock (_flightGate)
+        {
+            ref var attempts = ref CollectionsMarshal.GetValueRefOrNullRef(_attempts, key.ResultKey);
+            keptAttempt = key.Attempt;
+            if (Unsafe.IsNullRef(ref attempts))
+            {
+                return false;
+            }
+
+            if (attempts.HighestOutcome > key.Attempt)
+            {
+                keptAttempt = attempts.HighestOutcome;
+                return true;
+            }
+
+            if (attempts.Count > 1)
+            {
+                attempts.HighestOutcome = key.Attempt;
+            }
+
+            return false;
+        }
+    }
+
     private void Remove(ActivityExecution execution)
     {
         lock (_flightGate)
@@ -255,7 +295,18 @@ internal sealed class WorkerRuntime
             if (_inFlight.TryGetValue(execution.Key, out var current) && ReferenceEquals(current, execution))
             {
                 _inFlight.Remove(execution.Key);
+                ref var attempts = ref CollectionsMarshal.GetValueRefOrNullRef(_attempts, execution.Key.ResultKey);
+                if (!Unsafe.IsNullRef(ref attempts) && --attempts.Count == 0)
+                {
+                    _attempts.Remove(execution.Key.ResultKey);
+                }
             }
         }
+    }
+
+    private struct AttemptsInFlight
+    {
+        public int Count;
+        public uint HighestOutcome;
     }
 }

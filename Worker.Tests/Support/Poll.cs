@@ -1,0 +1,36 @@
+namespace Aion.Worker.Tests.Support;
+
+/// <summary>Bounded real-time polling of state that raises no event (worker counters, logs).</summary>
+public static class Poll
+{
+    /// <summary>Waits until <paramref name="condition"/> holds; fails after the safety bound.</summary>
+    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? bound = null)
+    {
+        using var limit = new CancellationTokenSource(bound ?? Bounds.Default);
+        while (!condition())
+        {
+            if (limit.IsCancellationRequested)
+            {
+                Assert.Fail($"Timed out waiting until {what}.");
+            }
+
+            await Task.Delay(1, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="condition"/> keeps holding for a short real-time window: a negative
+    /// check that gives the code under test every chance to break it (it proves no timing rule).
+    /// </summary>
+    public static async Task HoldsAsync(Func<bool> condition, string what, TimeSpan? window = null)
+    {
+        var until = DateTime.UtcNow + (window ?? TimeSpan.FromMilliseconds(100));
+        while (DateTime.UtcNow < until)
+        {
+            Assert.That(condition(), Is.True, what);
+            await Task.Delay(1, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        Assert.That(condition(), Is.True, what);
+    }
+}

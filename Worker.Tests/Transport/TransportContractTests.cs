@@ -1,0 +1,221 @@
+using Aion.Worker.Protocol;
+using Aion.Worker.Tests.Support;
+using Aion.Worker.Transport.InMemory;
+using Grpc.Core;
+
+namespace Aion.Worker.Tests.Transport;
+
+/// <summary>
+/// The contract every transport holds: one suite, run against each transport by a subclass that
+/// hosts the same <see cref="InMemoryEngine"/> behind it. The suite does not assume fake time; a
+/// subclass on a fake clock lets backoffs pass in <see cref="LetDelayPassAsync"/>.
+/// </summary>
+public abstract class TransportContractTests
+{
+    protected const string EchoType = "contract.echo";
+    protected const string ProgressType = "contract.progress";
+
+    /// <summary>Creates a worker reaching a new engine over the transport under test.</summary>
+    /// <param name="engineOptions">The engine's options; the factory sets its clock.</param>
+    /// <param name="builder">Registers the activities (and anything else) on the worker's builder, after the transport and clock.</param>
+    /// <param name="options">The worker's options (conformance defaults), to adjust before building.</param>
+    protected abstract Task<TransportPair> CreatePairAsync(InMemoryEngineOptions engineOptions, Action<AionWorkerBuilder> builder, AionWorkerOptions options);
+
+    /// <summary>Lets a worker delay (a backoff) of <paramref name="delay"/> pass; on a real clock it passes by itself.</summary>
+    protected virtual Task LetDelayPassAsync(TransportPair pair, TimeSpan delay) => Task.CompletedTask;
+
+    private Task<TransportPair> CreateAsync(Action<AionWorkerOptions>? configure = null, InMemoryEngineOptions? engineOptions = null)
+    {
+        var options = WorkerHarness.DefaultOptions();
+        configure?.Invoke(options);
+        return CreatePairAsync(engineOptions ?? new InMemoryEngineOptions(), b => b
+            .AddActivity<string, string>(EchoType, (input, _) => input)
+            .AddActivity<string, string>(ProgressType, async (input, context) =>
+            {
+                await context.HeartbeatAsync(new { step = input });
+                return input;
+            }), options);
+    }
+
+    [Test]
+    public async Task Registration_frame_and_call_metadata_reach_the_engine()
+    {
+        await using var pair = await CreateAsync(o =>
+        {
+            o.Namespaces = ["alpha", "beta"];
+            o.Subject = "contract-subject";
+            o.BearerToken = "contract-token";
+            o.TaskQueue = "contract-queue";
+            o.Node = "node-7";
+        });
+        var session = await pair.StartAndRegisterAsync();
+
+        var registration = session.Registration!;
+        Assert.That(registration.Namespaces, Is.EqualTo(new[] { "alpha", "beta" }));
+        Assert.That(registration.TaskQueue, Is.EqualTo("contract-queue"));
+        Assert.That(registration.Node, Is.EqualTo("node-7"));
+        Assert.That(registration.ActivityTypes, Is.EqualTo(new[] { EchoType, ProgressType }));
+        Assert.That(session.Metadata.Namespaces, Is.EqualTo(new[] { "alpha", "beta" }));
+        Assert.That(session.Metadata.NamespacesHeader, Is.EqualTo("alpha,beta"));
+        Assert.That(session.Metadata.Subject, Is.EqualTo("contract-subject"));
+        Assert.That(session.Metadata.BearerToken, Is.EqualTo("contract-token"));
+        await Poll.UntilAsync(() => pair.Worker.CurrentRegistration is not null, "the worker exposes the ack");
+        Assert.That(pair.Worker.CurrentRegistration!.WorkerId, Is.EqualTo(session.WorkerId));
+        Assert.That(pair.Worker.CurrentRegistration.Namespace, Is.EqualTo("alpha,beta"));
+
+        await pair.StopAsync();
+    }
+
+    [Test]
+    public async Task Task_round_trips_to_a_result_with_its_ids()
+    {
+        await using var pair = await CreateAsync();
+        await pair.StartAndRegisterAsync();
+
+        var task = pair.Engine.DispatchJson(EchoType, "\"ping\"", new DispatchOptions { WorkflowId = "3f1c2b1e-0000-4000-8000-000000000001", Position = 4, RunId = "run-9" });
+        var result = await task.Result.Within();
+
+        Assert.That(result.OutcomeCase, Is.EqualTo(ActivityResult.OutcomeOneofCase.Result));
+        Assert.That(result.Result.ContentType, Is.EqualTo("application/json"));
+        Assert.That(result.Result.Bytes.ToStringUtf8(), Is.EqualTo("\"ping\""));
+        Assert.That(result.WorkflowId.Uuid, Is.EqualTo("3f1c2b1e-0000-4000-8000-000000000001"));
+        Assert.That(result.ActivityId.SequencePosition, Is.EqualTo(4));
+        Assert.That(result.RunId.Uuid, Is.EqualTo("run-9"));
+        await pair.StopAsync();
+    }
+
+    [Test]
+    public async Task Ack_removes_the_result_from_the_tracker()
+    {
+        await using var pair = await CreateAsync(engineOptions: new InMemoryEngineOptions { AckMode = AckMode.Withhold });
+        var session = await pair.StartAndRegisterAsync();
+
+        await pair.Engine.DispatchJson(EchoType, "\"acked\"").Result.Within();
+        await Poll.UntilAsync(() => pair.Worker.UnackedResults == 1, "the result is tracked");
+
+        session.AckPending();
+        await Poll.UntilAsync(() => pair.Worker.UnackedResults == 0, "the ack removed it");
+        await pair.StopAsync();
+    }
+
+    [Test]
+    public async Task Progress_heartbeat_reaches_the_engine_before_the_result()
+    {
+        await using var pair = await CreateAsync();
+        var session = await pair.StartAndRegisterAsync();
+
+        var task = pair.Engine.DispatchJson(ProgressType, "\"half\"");
+        await task.Result.Within();
+
+        var beat = session.Heartbeats.Single(h => h.HasProgress);
+        Assert.That(beat.WorkflowId, Is.EqualTo(task.WorkflowId));
+        Assert.That(beat.Position, Is.EqualTo(task.Position));
+        Assert.That(beat.Heartbeat.Progress.Bytes.ToStringUtf8(), Is.EqualTo("""{"step":"half"}"""));
+        Assert.That(beat.Sequence, Is.LessThan(session.Results.Single().Sequence));
+        await pair.StopAsync();
+    }
+
+    [Test]
+    public async Task Drain_closes_the_stream_and_redials_with_a_new_worker_id()
+    {
+        await using var pair = await CreateAsync();
+        var first = await pair.StartAndRegisterAsync();
+
+        first.Drain();
+        var end = await pair.Sessions.WaitForEndAsync();
+        Assert.That(end.Kind, Is.EqualTo(SessionEndKind.Drain));
+        Assert.That(pair.Sessions.Ended[0].Drops, Is.Zero, "a drain spends no budget");
+        Assert.That((await first.Completion.Within()).StatusCode, Is.EqualTo(StatusCode.OK));
+        Assert.That(first.WorkerClosed, Is.True);
+
+        await LetDelayPassAsync(pair, pair.Worker.Options.Reconnect.InitialBackoff);
+        var second = await pair.Engine.WaitForSessionAsync(2).Within();
+        Assert.That(second.WorkerId, Is.Not.EqualTo(first.WorkerId));
+        await Poll.UntilAsync(() => pair.Worker.CurrentRegistration?.WorkerId == second.WorkerId, "the worker exposes the new ack");
+
+        var result = await pair.Engine.DispatchJson(EchoType, "\"after drain\"").Result.Within();
+        Assert.That(second.Results.Single().Result, Is.EqualTo(result));
+        await pair.StopAsync();
+    }
+
+    [Test]
+    public async Task Clean_end_of_the_stream_reconnects()
+    {
+        await using var pair = await CreateAsync();
+        var first = await pair.StartAndRegisterAsync();
+
+        first.End();
+        var end = await pair.Sessions.WaitForEndAsync();
+        Assert.That(end.Kind, Is.EqualTo(SessionEndKind.CleanClose));
+        Assert.That(end.Error, Is.Null);
+        Assert.That(pair.Sessions.Ended[0].Drops, Is.EqualTo(1));
+
+        await LetDelayPassAsync(pair, pair.Worker.Options.Reconnect.InitialBackoff);
+        var second = await pair.Engine.WaitForSessionAsync(2).Within();
+        await pair.Engine.DispatchJson(EchoType, "\"again\"").Result.Within();
+        Assert.That(second.Results, Has.Count.EqualTo(1));
+        await pair.StopAsync();
+    }
+
+    [Test]
+    public async Task Error_status_end_reconnects_with_the_status_preserved()
+    {
+        await using var pair = await CreateAsync();
+        var first = await pair.StartAndRegisterAsync();
+
+        first.Fail(new Status(StatusCode.Unavailable, "engine restarting (contract)"));
+        var end = await pair.Sessions.WaitForEndAsync();
+        Assert.That(end.Kind, Is.EqualTo(SessionEndKind.Error));
+        Assert.That(end.Error!.StatusCode, Is.EqualTo(StatusCode.Unavailable));
+        Assert.That(end.Error.StatusDetail, Is.EqualTo("engine restarting (contract)"));
+        Assert.That(end.Error.IsRetryable, Is.True);
+
+        await LetDelayPassAsync(pair, pair.Worker.Options.Reconnect.InitialBackoff);
+        await pair.Engine.WaitForSessionAsync(2).Within();
+        await pair.Engine.DispatchJson(EchoType, "\"again\"").Result.Within();
+        await pair.StopAsync();
+    }
+
+    [Test]
+    public async Task Refusal_with_PermissionDenied_fails_the_run_as_non_retryable()
+    {
+        await using var pair = await CreateAsync();
+        pair.Engine.Script(ConnectionScript.Refuse(new Status(StatusCode.PermissionDenied, "namespace not granted (contract)")));
+        pair.Start();
+
+        var caught = await CatchAsync(pair.Run!);
+        Assert.That(caught, Is.TypeOf<AionWorkerException>());
+        var failure = (AionWorkerException)caught!;
+        Assert.That(failure.IsRetryable, Is.False);
+        Assert.That(failure.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
+        Assert.That(failure.StatusDetail, Is.EqualTo("namespace not granted (contract)"));
+        Assert.That(pair.Engine.ConnectAttempts, Is.EqualTo(1));
+        Assert.That(pair.Engine.AcceptedSessions, Is.Empty);
+    }
+
+    [Test]
+    public async Task Worker_shutdown_closes_the_stream()
+    {
+        await using var pair = await CreateAsync();
+        var session = await pair.StartAndRegisterAsync();
+
+        await pair.StopAsync();
+
+        Assert.That((await session.Completion.Within()).StatusCode, Is.EqualTo(StatusCode.OK));
+        Assert.That(session.WorkerClosed, Is.True);
+        Assert.That(pair.Sessions.Ended.Single().End.Kind, Is.EqualTo(SessionEndKind.Shutdown));
+    }
+
+    private static async Task<Exception?> CatchAsync(Task task)
+    {
+        try
+        {
+            await task.Within();
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
+    }
+}
