@@ -34,7 +34,7 @@ public sealed class ActivityPayloadProblemTests
         Assert.That(first.Session.Results, Has.Count.EqualTo(first.ResultsBefore + 1), "the follow-up result arrived on the same session");
     }
 
-    private sealed record EngineSessionRef(Transport.InMemory.EngineSession Session, int ResultsBefore);
+    private sealed record EngineSessionRef(Aion.Worker.Transport.InMemory.EngineSession Session, int ResultsBefore);
 
     [TestCase("not json at all")]
     [TestCase("""{"value":"twenty-one"}""")]
@@ -181,7 +181,7 @@ public sealed class ActivityPayloadProblemTests
         await using var harness = Create();
         var session = await harness.StartAndRegisterAsync();
 
-        var result = await harness.Engine.DispatchJson("billing.refund", """{"value":1}""", new Transport.InMemory.DispatchOptions { RunId = "run-3" }).Result.Within();
+        var result = await harness.Engine.DispatchJson("billing.refund", """{"value":1}""", new Aion.Worker.Transport.InMemory.DispatchOptions { RunId = "run-3" }).Result.Within();
 
         Assert.That(result.Error.Kind, Is.EqualTo(ActivityErrorKind.Terminal));
         Assert.That(result.Error.Message, Does.Contain("'billing.refund'"));
