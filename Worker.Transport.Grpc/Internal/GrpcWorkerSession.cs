@@ -17,6 +17,9 @@ namespace Aion.Worker.Transport.Grpc.Internal;
 /// </remarks>
 internal sealed class GrpcWorkerSession : IWorkerSession
 {
+    /// <summary>How long disposing waits, after the worker closed its side, for the engine to end the call.</summary>
+    internal static readonly TimeSpan CloseGracePeriod = TimeSpan.FromSeconds(1);
+
     private readonly GrpcChannel _channel;
     private readonly AsyncDuplexStreamingCall<WorkerToServer, ServerToWorker> _call;
     private readonly int _maxSendMessageSize;
@@ -24,6 +27,7 @@ internal sealed class GrpcWorkerSession : IWorkerSession
     private Task<bool>? _move;
     private Task? _write;
     private int _disposed;
+    private volatile bool _completed;
 
     public GrpcWorkerSession(GrpcChannel channel, AsyncDuplexStreamingCall<WorkerToServer, ServerToWorker> call, int maxSendMessageSize)
     {
@@ -105,13 +109,19 @@ internal sealed class GrpcWorkerSession : IWorkerSession
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         await _call.RequestStream.CompleteAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        _completed = true;
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            return default;
+            return;
+        }
+
+        if (_completed)
+        {
+            await AwaitEngineEndAsync().ConfigureAwait(false);
         }
 
         // Aborts the call if it is still open (the engine sees a cancelled stream), then drops the connection.
@@ -123,7 +133,30 @@ internal sealed class GrpcWorkerSession : IWorkerSession
         }
 
         _channel.Dispose();
-        return default;
+    }
+
+    /// <summary>
+    /// After a graceful close, lets the engine end the call with its status (bounded by
+    /// <see cref="CloseGracePeriod"/>) instead of resetting the stream under frames it still reads;
+    /// frames that arrive meanwhile are discarded (the session is over).
+    /// </summary>
+    private async Task AwaitEngineEndAsync()
+    {
+        using var grace = new CancellationTokenSource(CloseGracePeriod);
+        try
+        {
+            while (await PendingMove().WaitAsync(grace.Token).ConfigureAwait(false))
+            {
+                lock (_gate)
+                {
+                    _move = null;
+                }
+            }
+        }
+        catch (Exception)
+        {
+            // The call ended with an error or the grace ran out: the abort below settles it.
+        }
     }
 
     /// <summary>The read in progress, or a new one; a completed read stays pending until its frame was taken.</summary>
