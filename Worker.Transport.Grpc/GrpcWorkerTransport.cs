@@ -23,6 +23,12 @@ namespace Aion.Worker.Transport.Grpc;
 /// surfaces from the write or from the first read becomes an <see cref="RpcException"/> with the
 /// engine's status either way.
 /// </para>
+/// <para>
+/// The worker's send deadline and read cancellation only stop the wait; disposing the session is
+/// what aborts the call. After the worker closed its side (a drain or shutdown), disposing first
+/// gives the engine up to one second to end the call with its status, so the engine sees a clean
+/// end of stream rather than a reset.
+/// </para>
 /// </remarks>
 public sealed class GrpcWorkerTransport : IWorkerTransport
 {
