@@ -366,8 +366,9 @@ internal sealed class ServedSession
 
                 if (_runtime.Tracker.NeedsSending(entry, Id))
                 {
-                    await SendAsync(entry.Frame).ConfigureAwait(false);
+                    // Marked before the write: the engine may ack before the write returns.
                     _runtime.Tracker.MarkSent(entry, Id);
+                    await SendAsync(entry.Frame).ConfigureAwait(false);
                 }
             }
 
@@ -411,8 +412,11 @@ internal sealed class ServedSession
                 var entry = (TrackedResult)item.Target!;
                 if (_runtime.Tracker.NeedsSending(entry, Id))
                 {
+                    // Marked before the write: the engine may ack before the write returns. A failed
+                    // write ends the session, and the next session replays the entry whatever its mark.
+                    var current = _runtime.Tracker.MarkSent(entry, Id);
                     await SendAsync(entry.Frame).ConfigureAwait(false);
-                    if (_runtime.Tracker.MarkSent(entry, Id))
+                    if (current)
                     {
                         _liveResultSent = true;
                     }

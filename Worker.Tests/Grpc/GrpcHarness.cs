@@ -1,0 +1,159 @@
+using Aion.Worker.Tests.Support;
+using Aion.Worker.Transport.Grpc;
+using Aion.Worker.Transport.InMemory;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Aion.Worker.Tests.Grpc;
+
+/// <summary>A worker over the real gRPC transport against a <see cref="GrpcEngineHost"/>, with captured logs.</summary>
+internal sealed class GrpcHarness : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _shutdown = new();
+
+    private GrpcHarness(GrpcEngineHost host, AionWorker worker, TestLoggerFactory logs)
+    {
+        Host = host;
+        Worker = worker;
+        Logs = logs;
+    }
+
+    public GrpcEngineHost Host { get; }
+    public InMemoryEngine Engine => Host.Engine;
+    public AionWorker Worker { get; }
+    public TestLoggerFactory Logs { get; }
+    public Task? Run { get; private set; }
+
+    /// <summary>Real-clock reconnect settings, short enough for fast tests: 20 ms / 200 ms / 3 attempts.</summary>
+    public static AionWorkerOptions DefaultOptions() => new()
+    {
+        TaskQueue = "grpc-tests",
+        Identity = "grpc-worker-" + Guid.NewGuid().ToString("N")[..8],
+        MaxConcurrency = 2,
+        Reconnect = new ReconnectOptions
+        {
+            InitialBackoff = TimeSpan.FromMilliseconds(20),
+            MaxBackoff = TimeSpan.FromMilliseconds(200),
+            MaxAttempts = 3,
+        },
+        RegisterTimeout = TimeSpan.FromSeconds(5),
+        SendTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    public static async Task<GrpcHarness> CreateAsync(
+        Action<AionWorkerBuilder> activities,
+        Action<AionWorkerOptions>? configure = null,
+        Action<GrpcTransportOptions>? transport = null,
+        TimeProvider? time = null,
+        InMemoryEngineOptions? engineOptions = null,
+        Action<KestrelServerOptions>? kestrel = null)
+    {
+        var engine = new InMemoryEngine(engineOptions);
+        var host = await GrpcEngineHost.StartAsync(engine, kestrel);
+        try
+        {
+            var options = DefaultOptions();
+            configure?.Invoke(options);
+            var logs = new TestLoggerFactory();
+            var builder = AionWorker.CreateBuilder(options)
+                .UseGrpc(host.Uri, transport)
+                .UseLoggerFactory(logs);
+            if (time is not null)
+            {
+                builder.UseTimeProvider(time);
+            }
+
+            activities(builder);
+            return new GrpcHarness(host, builder.Build(), logs);
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Polls (real time, bounded) until a worker-side condition holds; never used to prove timing.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var bound = new CancellationTokenSource(Bounds.Default);
+        while (!condition())
+        {
+            await Task.Delay(5, bound.Token);
+        }
+    }
+
+    public GrpcHarness Start()
+    {
+        Run = Task.Run(() => Worker.RunAsync(_shutdown.Token));
+        return this;
+    }
+
+    public async Task<EngineSession> StartAndRegisterAsync()
+    {
+        Start();
+        return await Engine.WaitForSessionAsync(1).Within();
+    }
+
+    /// <summary>Waits (bounded) for the run to fail and returns its error.</summary>
+    public async Task<AionWorkerException> RunFailureAsync()
+    {
+        try
+        {
+            await Run!.Within();
+        }
+        catch (AionWorkerException error)
+        {
+            return error;
+        }
+        catch (TimeoutException)
+        {
+            Dump();
+            throw;
+        }
+
+        Assert.Fail("The run ended without an error.");
+        return null!;
+    }
+
+    public async Task StopAsync()
+    {
+        _shutdown.Cancel();
+        if (Run is not null)
+        {
+            await Run.Within();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _shutdown.Cancel();
+        if (Run is not null)
+        {
+            try
+            {
+                await Run.WaitAsync(Bounds.Default);
+            }
+            catch (Exception)
+            {
+                // The test asserted what mattered.
+            }
+        }
+
+        await Host.DisposeAsync();
+        _shutdown.Dispose();
+    }
+
+    /// <summary>Writes the worker's log and the engine's sessions to the test log.</summary>
+    public void Dump()
+    {
+        foreach (var entry in Logs.Entries)
+        {
+            TestContext.Progress.WriteLine($"  log: {entry} {entry.Exception?.GetType().Name} {entry.Exception?.Message}");
+        }
+
+        foreach (var session in Engine.Sessions)
+        {
+            TestContext.Progress.WriteLine($"  engine: {session} accepted={session.IsAccepted} completion={(session.Completion.IsCompleted ? session.Completion.Result.ToString() : "open")}");
+        }
+    }
+}

@@ -1,0 +1,234 @@
+using Aion.Worker.Protocol;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Aion.Worker.Transport.Grpc.Internal;
+
+/// <summary>
+/// One <c>StreamWorker</c> call as an <see cref="IWorkerSession"/>: frames both ways, gRPC ends
+/// mapped to the worker's contract, and the call and its channel disposed together.
+/// </summary>
+/// <remarks>
+/// Writes and reads never pass the worker's token into Grpc.Net.Client, where a cancelled token
+/// cancels the whole call: the worker's token only stops the wait (the send deadline, a reader
+/// that stops), and <see cref="DisposeAsync"/> is what aborts the call. Reads go through one shared
+/// pending <c>MoveNext</c>, so a failed write can look at how the call ended without racing the
+/// worker's reader.
+/// </remarks>
+internal sealed class GrpcWorkerSession : IWorkerSession
+{
+    /// <summary>How long disposing waits, after the worker closed its side, for the engine to end the call.</summary>
+    internal static readonly TimeSpan CloseGracePeriod = TimeSpan.FromSeconds(1);
+
+    private readonly GrpcChannel _channel;
+    private readonly AsyncDuplexStreamingCall<WorkerToServer, ServerToWorker> _call;
+    private readonly int _maxSendMessageSize;
+    private readonly Lock _gate = new();
+    private Task<bool>? _move;
+    private Task? _write;
+    private int _disposed;
+    private volatile bool _completed;
+
+    public GrpcWorkerSession(GrpcChannel channel, AsyncDuplexStreamingCall<WorkerToServer, ServerToWorker> call, int maxSendMessageSize)
+    {
+        _channel = channel;
+        _call = call;
+        _maxSendMessageSize = maxSendMessageSize;
+    }
+
+    public async ValueTask SendAsync(WorkerToServer frame, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        var size = frame.CalculateSize();
+        if (size > _maxSendMessageSize)
+        {
+            // Checked here so the call stays intact: Grpc.Net.Client would fail the whole call.
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"The frame of {size} bytes exceeds the transport's MaxSendMessageSize of {_maxSendMessageSize} bytes."));
+        }
+
+        Task write;
+        lock (_gate)
+        {
+            write = _write = _call.RequestStream.WriteAsync(frame);
+        }
+
+        try
+        {
+            await write.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !write.IsCompleted)
+        {
+            Observe(write);
+            throw;
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.OK)
+        {
+            // The engine ended the call cleanly before this write: the worker reads that as a clean close.
+            throw;
+        }
+        catch (RpcException ex)
+        {
+            throw await ResolveWriteFailureAsync(ex, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask<ServerToWorker?> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var move = PendingMove();
+        bool more;
+        try
+        {
+            more = await move.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            throw MapReadFailure(ex);
+        }
+
+        if (!more)
+        {
+            return null;
+        }
+
+        var frame = _call.ResponseStream.Current;
+        lock (_gate)
+        {
+            if (ReferenceEquals(_move, move))
+            {
+                _move = null;
+            }
+        }
+
+        return frame;
+    }
+
+    public async ValueTask CompleteAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        await _call.RequestStream.CompleteAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        _completed = true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_completed)
+        {
+            await AwaitEngineEndAsync().ConfigureAwait(false);
+        }
+
+        // Aborts the call if it is still open (the engine sees a cancelled stream), then drops the connection.
+        _call.Dispose();
+        lock (_gate)
+        {
+            Observe(_move);
+            Observe(_write);
+        }
+
+        _channel.Dispose();
+    }
+
+    /// <summary>
+    /// After a graceful close, lets the engine end the call with its status (bounded by
+    /// <see cref="CloseGracePeriod"/>) instead of resetting the stream under frames it still reads;
+    /// frames that arrive meanwhile are discarded (the session is over).
+    /// </summary>
+    private async Task AwaitEngineEndAsync()
+    {
+        using var grace = new CancellationTokenSource(CloseGracePeriod);
+        try
+        {
+            while (await PendingMove().WaitAsync(grace.Token).ConfigureAwait(false))
+            {
+                lock (_gate)
+                {
+                    _move = null;
+                }
+            }
+        }
+        catch (Exception)
+        {
+            // The call ended with an error or the grace ran out: the abort below settles it.
+        }
+    }
+
+    /// <summary>The read in progress, or a new one; a completed read stays pending until its frame was taken.</summary>
+    private Task<bool> PendingMove()
+    {
+        lock (_gate)
+        {
+            return _move ??= _call.ResponseStream.MoveNext(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// A write failed with a non-OK status. Grpc.Net.Client reports a refusal on the write as
+    /// whatever the HTTP/2 layer saw (often a reset stream), while the engine's real status (e.g.
+    /// PermissionDenied in trailers) comes with the end of the response stream: prefer that one.
+    /// </summary>
+    private async Task<Exception> ResolveWriteFailureAsync(RpcException writeError, CancellationToken cancellationToken)
+    {
+        if (TryGetFinalStatus(out var status))
+        {
+            return MapFinalStatus(status, writeError);
+        }
+
+        try
+        {
+            var more = await PendingMove().WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (!more)
+            {
+                // The engine ended the call cleanly: the failed write is a clean close.
+                return new RpcException(Status.DefaultSuccess);
+            }
+
+            // The call is still alive (the frame stays pending for the reader): the write's own error stands.
+            return writeError;
+        }
+        catch (RpcException readError)
+        {
+            return MapReadFailure(readError);
+        }
+        catch (OperationCanceledException)
+        {
+            return writeError;
+        }
+    }
+
+    private bool TryGetFinalStatus(out Status status)
+    {
+        try
+        {
+            status = _call.GetStatus();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            status = default;
+            return false;
+        }
+    }
+
+    private static Exception MapFinalStatus(Status status, RpcException fallback) =>
+        status.StatusCode == StatusCode.OK ? new RpcException(status) : MapReadFailure(status.StatusCode == fallback.StatusCode ? fallback : new RpcException(status, fallback.Trailers));
+
+    /// <summary>A frame over the receive limit is a decode error, not an engine status.</summary>
+    private static Exception MapReadFailure(RpcException error) => error.StatusCode == StatusCode.ResourceExhausted
+        ? new AionWorkerException(
+            AionErrorKind.Protocol,
+            $"The engine sent a frame the transport could not accept: {error.Status.Detail}",
+            StatusCode.ResourceExhausted,
+            error.Status.Detail,
+            error)
+        : error;
+
+    private static void Observe(Task? task) =>
+        task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+}
