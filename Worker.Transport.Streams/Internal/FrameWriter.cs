@@ -37,9 +37,6 @@ internal sealed class FrameWriter
 
     public int MaxFrameSize { get; }
 
-    /// <summary>Number of flushes so far (for tests of coalescing).</summary>
-    public int Flushes { get; private set; }
-
     /// <summary>The failure that stopped the loop, if any.</summary>
     public Exception? Fault => Volatile.Read(ref _fault);
 
@@ -150,7 +147,6 @@ internal sealed class FrameWriter
 
     private async ValueTask FlushAsync()
     {
-        Flushes++;
         var result = await _writer.FlushAsync(_abort.Token).ConfigureAwait(false);
         if (result.IsCanceled)
         {

@@ -41,9 +41,6 @@ internal sealed class StreamWorkerSession : IWorkerSession
         _ = _writer.EnqueueAsync(OutboundFrame.ForPayload(StreamFrameKind.Hello, hello), CancellationToken.None);
     }
 
-    /// <summary>The frame writer (tests count its flushes).</summary>
-    internal FrameWriter Writer => _writer;
-
     public ValueTask SendAsync(WorkerToServer frame, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(frame);
