@@ -71,7 +71,7 @@ public sealed class ConcurrencyTests
         await busy.Result.Within();
         await queued.Result.Within();
         Assert.That(session.Results.Select(r => r.Session), Is.All.SameAs(session));
-        Assert.That(await session.Completion.Within(), Has.Property("StatusCode").EqualTo(Grpc.Core.StatusCode.OK));
+        Assert.That(await session.Completion.Within(), Has.Property("StatusCode").EqualTo(global::Grpc.Core.StatusCode.OK));
         Assert.That(session.WorkerClosed, Is.True);
 
         await harness.StopAsync();

@@ -1,0 +1,156 @@
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using Google.Protobuf;
+
+namespace Aion.Worker.Transport.Streams.Internal;
+
+/// <summary>
+/// Writes frames to a <see cref="PipeWriter"/> from one loop: senders queue frames in a bounded
+/// channel; the loop encodes every queued frame straight into the writer's memory and flushes only
+/// when the queue is empty (or a flush threshold is reached), so writes coalesce under load.
+/// A full queue (a peer that stopped reading) makes senders wait.
+/// </summary>
+internal sealed class FrameWriter
+{
+    /// <summary>Flush early once this many bytes are buffered, so a long queue does not buffer unboundedly.</summary>
+    internal const int FlushThreshold = 64 * 1024;
+
+    private readonly PipeWriter _writer;
+    private readonly Channel<OutboundFrame> _queue;
+    private readonly CancellationTokenSource _abort = new();
+    private readonly Task _loop;
+    private Exception? _fault;
+
+    public FrameWriter(PipeWriter writer, int maxFrameSize, int queueCapacity)
+    {
+        _writer = writer;
+        MaxFrameSize = maxFrameSize;
+        _queue = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(queueCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _loop = Task.Run(WriteLoopAsync);
+    }
+
+    public int MaxFrameSize { get; }
+
+    /// <summary>The failure that stopped the loop, if any.</summary>
+    public Exception? Fault => Volatile.Read(ref _fault);
+
+    /// <summary>Completes when the loop stopped (everything written, or a failure).</summary>
+    public Task Completion => _loop;
+
+    /// <summary>Queues a frame; completes at once unless the queue is full.</summary>
+    /// <exception cref="ChannelClosedException">The writer was completed or failed (the failure is the inner exception).</exception>
+    public ValueTask EnqueueAsync(in OutboundFrame frame, CancellationToken cancellationToken) =>
+        _queue.Writer.TryWrite(frame) ? default : _queue.Writer.WriteAsync(frame, cancellationToken);
+
+    /// <summary>Queues <paramref name="last"/> as the final frame and waits until everything queued was written and flushed.</summary>
+    public async Task CompleteAsync(OutboundFrame? last, CancellationToken cancellationToken)
+    {
+        if (last is { } frame)
+        {
+            await EnqueueAsync(frame, cancellationToken).ConfigureAwait(false);
+        }
+
+        _queue.Writer.TryComplete();
+        await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (Fault is { } fault)
+        {
+            throw new IOException($"The connection failed while writing: {fault.Message}", fault);
+        }
+    }
+
+    /// <summary>Stops at once: queued frames are dropped and a pending flush is cancelled.</summary>
+    public void Abort()
+    {
+        _queue.Writer.TryComplete();
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // Only wakes the loop.
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _queue.Reader;
+        try
+        {
+            // No token on the wait: it stays allocation-free; completing the queue ends it.
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                var buffered = 0;
+                while (!_abort.IsCancellationRequested && reader.TryRead(out var frame))
+                {
+                    buffered += Write(frame);
+                    if (buffered >= FlushThreshold)
+                    {
+                        await FlushAsync().ConfigureAwait(false);
+                        buffered = 0;
+                    }
+                }
+
+                _abort.Token.ThrowIfCancellationRequested();
+                if (buffered > 0)
+                {
+                    await FlushAsync().ConfigureAwait(false);
+                }
+            }
+
+            await _writer.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Volatile.Write(ref _fault, ex);
+            _queue.Writer.TryComplete(ex);
+            while (reader.TryRead(out _))
+            {
+            }
+
+            try
+            {
+                await _writer.CompleteAsync(ex).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The stream is broken already.
+            }
+        }
+    }
+
+    private int Write(in OutboundFrame frame)
+    {
+        var total = StreamFraming.HeaderSize + frame.Size;
+        var span = _writer.GetSpan(total);
+        BinaryPrimitives.WriteUInt32BigEndian(span, (uint)frame.Size);
+        span[4] = (byte)frame.Kind;
+        var payload = span.Slice(StreamFraming.HeaderSize, frame.Size);
+        if (frame.Message is { } message)
+        {
+            message.WriteTo(payload);
+        }
+        else
+        {
+            frame.Raw.AsSpan().CopyTo(payload);
+        }
+
+        _writer.Advance(total);
+        return total;
+    }
+
+    private async ValueTask FlushAsync()
+    {
+        var result = await _writer.FlushAsync(_abort.Token).ConfigureAwait(false);
+        if (result.IsCanceled)
+        {
+            throw new OperationCanceledException("The flush was cancelled.");
+        }
+    }
+}
