@@ -172,6 +172,12 @@ internal sealed class RunController
                     return;
 
                 case SessionEndKind.Drain:
+                    // A drain spends no budget, but a healthy session resets the counter like any other drop.
+                    if (end.Healthy)
+                    {
+                        drops = 0;
+                    }
+
                     _events.Ended(end, drops);
                     _runtime.Log.SessionDrained(identity, served.Id, _settings.InitialBackoff.TotalMilliseconds);
                     if (shutdown.IsCancellationRequested)
