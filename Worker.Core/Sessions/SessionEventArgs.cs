@@ -16,6 +16,6 @@ public sealed class SessionEndedEventArgs(SessionEnd end, int dropsAfter) : Even
     /// <summary>How it ended.</summary>
     public SessionEnd End { get; } = end;
 
-    /// <summary>The run's drop counter after this end (0 after a reset, unchanged after a drain).</summary>
+    /// <summary>The run's drop counter after this end (0 after a reset by a healthy session, drains included; otherwise unchanged after a drain).</summary>
     public int Drops { get; } = dropsAfter;
 }

@@ -7,5 +7,6 @@ namespace Aion.Worker;
 public sealed record WorkerRegistration(ulong WorkerId, string Namespace, TimeSpan HeartbeatWindow)
 {
     /// <summary>The authorized namespaces.</summary>
-    public IReadOnlyList<string> Namespaces { get; } = Namespace.Length == 0 ? [] : Namespace.Split(',');
+    /// <remarks>Derived on each read rather than stored, so the record keeps value equality.</remarks>
+    public IReadOnlyList<string> Namespaces => Namespace.Length == 0 ? [] : Namespace.Split(',');
 }

@@ -3,18 +3,20 @@ namespace Aion.Worker.Tests.Support;
 /// <summary>Bounded real-time polling of state that raises no event (worker counters, logs).</summary>
 public static class Poll
 {
-    /// <summary>Waits until <paramref name="condition"/> holds; fails after the safety bound.</summary>
-    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? bound = null)
+    /// <summary>Waits until <paramref name="condition"/> holds, checking every millisecond; fails after the safety bound.</summary>
+    public static async Task UntilAsync(Func<bool> condition, string what = "the condition", TimeSpan? bound = null)
     {
         using var limit = new CancellationTokenSource(bound ?? Bounds.Default);
         while (!condition())
         {
-            if (limit.IsCancellationRequested)
+            try
             {
-                Assert.Fail($"Timed out waiting until {what}.");
+                await Task.Delay(1, limit.Token).ConfigureAwait(false);
             }
-
-            await Task.Delay(1, CancellationToken.None).ConfigureAwait(false);
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"Timed out waiting until {what}.");
+            }
         }
     }
 
@@ -33,4 +35,8 @@ public static class Poll
 
         Assert.That(condition(), Is.True, what);
     }
+
+    /// <summary>Waits until the worker serves its <paramref name="sessionId"/>-th session (registered, its connected time running).</summary>
+    public static Task WaitForServingAsync(this AionWorker worker, long sessionId) =>
+        UntilAsync(() => worker.Runtime.CurrentSession?.Id == sessionId, $"the worker to serve session {sessionId}");
 }

@@ -59,7 +59,10 @@ public sealed class TestLoggerFactory : ILoggerFactory
                 scopes.Add(node.State);
             }
 
-            owner.Add(new LogEntry(category, logLevel, eventId, formatter(state, exception), exception, scopes));
+            var properties = state is IReadOnlyList<KeyValuePair<string, object?>> pairs
+                ? pairs.ToDictionary(pair => pair.Key, pair => pair.Value)
+                : null;
+            owner.Add(new LogEntry(category, logLevel, eventId, formatter(state, exception), exception, scopes, properties));
         }
 
         private sealed class ScopeNode(object state, ScopeNode? parent, AsyncLocal<ScopeNode?> holder) : IDisposable
@@ -72,7 +75,11 @@ public sealed class TestLoggerFactory : ILoggerFactory
     }
 }
 
-public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception, IReadOnlyList<object> Scopes)
+/// <param name="Properties">The structured values of the entry (names as in the message template), when the logger passed them.</param>
+public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception, IReadOnlyList<object> Scopes, IReadOnlyDictionary<string, object?>? Properties = null)
 {
+    /// <summary>One structured value of the entry.</summary>
+    public object? this[string name] => Properties is { } properties && properties.TryGetValue(name, out var value) ? value : null;
+
     public override string ToString() => $"{Level} [{EventId.Id}] {Message}";
 }

@@ -1,3 +1,4 @@
+using Aion.Worker.Transport;
 using Aion.Worker.Transport.InMemory;
 
 namespace Aion.Worker.Tests.Support;
@@ -39,7 +40,8 @@ public sealed class WorkerHarness : IAsyncDisposable
         Action<AionWorkerBuilder> activities,
         Action<AionWorkerOptions>? configure = null,
         InMemoryEngineOptions? engineOptions = null,
-        InMemoryEngine? engine = null)
+        InMemoryEngine? engine = null,
+        Func<IWorkerTransport, IWorkerTransport>? wrapTransport = null)
     {
         var time = new TestTime();
         engineOptions ??= new InMemoryEngineOptions();
@@ -49,7 +51,7 @@ public sealed class WorkerHarness : IAsyncDisposable
         configure?.Invoke(options);
         var logs = new TestLoggerFactory();
         var builder = AionWorker.CreateBuilder(options)
-            .UseInMemory(engine)
+            .UseTransport(wrapTransport is null ? engine.CreateTransport() : wrapTransport(engine.CreateTransport()))
             .UseTimeProvider(time)
             .UseLoggerFactory(logs);
         activities(builder);
@@ -71,6 +73,22 @@ public sealed class WorkerHarness : IAsyncDisposable
     }
 
     public void Shutdown() => _shutdown.Cancel();
+
+    /// <summary>Waits (bounded) for the run to fail and returns its error; fails the test if it ended without one.</summary>
+    public async Task<AionWorkerException> RunFailureAsync()
+    {
+        try
+        {
+            await Run!.Within();
+        }
+        catch (AionWorkerException error)
+        {
+            return error;
+        }
+
+        Assert.Fail("The run ended without an error.");
+        return null!;
+    }
 
     /// <summary>Signals shutdown and waits (bounded) for the run to end.</summary>
     public async Task StopAsync()

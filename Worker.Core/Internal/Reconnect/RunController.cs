@@ -59,13 +59,8 @@ internal sealed class RunController
             _runtime.Log.ActivityAbandoned(execution.Task.ActivityType, execution.Key.WorkflowId, execution.Key.Position, execution.Key.Attempt);
         }
 
-        var unacked = _runtime.Tracker.Snapshot();
-        foreach (var entry in unacked)
-        {
-            _runtime.Log.OutcomeUnreported(entry.Key.WorkflowId, entry.Key.Position, entry.Attempt);
-        }
-
-        _runtime.Log.RunAbandoned(_settings.Identity, running.Count, unacked.Length);
+        var unacked = LogLeftoverResults();
+        _runtime.Log.RunAbandoned(_settings.Identity, running.Count, unacked);
     }
 
     /// <summary>Serves one already-open session, as the public single-session entry.</summary>
@@ -122,7 +117,14 @@ internal sealed class RunController
     {
         _runtime.CancelAll(ActivityCancellationReason.Shutdown);
         await _runtime.WaitForIdleAsync(CancellationToken.None).ConfigureAwait(false);
-        foreach (var entry in _runtime.Tracker.Snapshot())
+        LogLeftoverResults();
+    }
+
+    /// <summary>Logs every tracked result with its ids: never sent (unreported) or sent and not acked; returns how many.</summary>
+    private int LogLeftoverResults()
+    {
+        var entries = _runtime.Tracker.Snapshot();
+        foreach (var entry in entries)
         {
             if (entry.SentOnSession == 0)
             {
@@ -133,6 +135,8 @@ internal sealed class RunController
                 _runtime.Log.ResultUnacked(entry.Key.WorkflowId, entry.Key.Position, entry.Attempt);
             }
         }
+
+        return entries.Length;
     }
 
     private async Task LoopAsync(IWorkerTransport transport, CancellationToken shutdown)
@@ -172,6 +176,12 @@ internal sealed class RunController
                     return;
 
                 case SessionEndKind.Drain:
+                    // A drain spends no budget, but a healthy session resets the counter like any other drop.
+                    if (end.Healthy)
+                    {
+                        drops = 0;
+                    }
+
                     _events.Ended(end, drops);
                     _runtime.Log.SessionDrained(identity, served.Id, _settings.InitialBackoff.TotalMilliseconds);
                     if (shutdown.IsCancellationRequested)
