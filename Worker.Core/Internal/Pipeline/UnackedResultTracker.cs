@@ -11,6 +11,17 @@ internal sealed class TrackedResult(ResultKey key, uint attempt, WorkerToServer 
 
     /// <summary>The session this outcome was last sent on; 0 = never sent.</summary>
     public long SentOnSession { get; set; }
+
+    /// <summary>The place of this outcome's send among the sends of its key on <see cref="SentOnSession"/> (1-based).</summary>
+    public int SendOrdinal { get; set; }
+
+    // Per key, carried from outcome to outcome: sends and acks counted on one session. The engine
+    // acks each result it receives, in order, and an ack names no attempt, so the n-th ack on a
+    // session answers the n-th send there. That tells a stale ack (for an outcome this one
+    // replaced) from this outcome's own ack, even when the ack beats the write's return.
+    public long CountedSession { get; set; }
+    public int SendsOnCountedSession { get; set; }
+    public int AcksOnCountedSession { get; set; }
 }
 
 /// <summary>What <see cref="UnackedResultTracker.TryAck"/> did.</summary>
@@ -73,6 +84,13 @@ internal sealed class UnackedResultTracker
             }
 
             var entry = new TrackedResult(key, attempt, frame);
+            if (existing is not null)
+            {
+                entry.CountedSession = existing.CountedSession;
+                entry.SendsOnCountedSession = existing.SendsOnCountedSession;
+                entry.AcksOnCountedSession = existing.AcksOnCountedSession;
+            }
+
             _entries[key] = entry;
             keptAttempt = attempt;
             return entry;
@@ -98,7 +116,7 @@ internal sealed class UnackedResultTracker
         }
     }
 
-    /// <summary>Notes that <paramref name="entry"/> was sent on <paramref name="sessionId"/>; false when it was replaced meanwhile.</summary>
+    /// <summary>Notes that <paramref name="entry"/> is being sent on <paramref name="sessionId"/> (call it before the write: the ack may beat the write's return); false when it was replaced meanwhile.</summary>
     public bool MarkSent(TrackedResult entry, long sessionId)
     {
         lock (_gate)
@@ -113,6 +131,14 @@ internal sealed class UnackedResultTracker
                 _awaitingAckOnCurrent++;
             }
 
+            if (entry.CountedSession != sessionId)
+            {
+                entry.CountedSession = sessionId;
+                entry.SendsOnCountedSession = 0;
+                entry.AcksOnCountedSession = 0;
+            }
+
+            entry.SendOrdinal = ++entry.SendsOnCountedSession;
             entry.SentOnSession = sessionId;
             return true;
         }
@@ -128,7 +154,13 @@ internal sealed class UnackedResultTracker
                 return AckOutcome.Unknown;
             }
 
-            if (entry.SentOnSession != sessionId)
+            if (entry.CountedSession == sessionId)
+            {
+                entry.AcksOnCountedSession++;
+            }
+
+            // An ack for an earlier send of this key (an outcome this one replaced) leaves it tracked.
+            if (entry.SentOnSession != sessionId || entry.AcksOnCountedSession < entry.SendOrdinal)
             {
                 return AckOutcome.NotSentOnThisSession;
             }
