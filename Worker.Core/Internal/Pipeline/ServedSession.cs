@@ -33,6 +33,7 @@ internal sealed class ServedSession
     private long _roomBlockedSince;
     private volatile bool _drainSeen;
     private volatile bool _replayed;
+    private TrackedResult[] _replay = [];
     private volatile bool _liveResultSent;
     private int _livenessDue;
 
@@ -75,6 +76,10 @@ internal sealed class ServedSession
         _lastAckTimestamp = _ackTimestamp;
         _runtime.Tracker.BeginSession(Id);
         _runtime.Publish(this);
+
+        // Taken after publishing: an outcome recorded later is queued on this session instead.
+        _replay = _runtime.Tracker.Snapshot();
+        _replayed = _replay.Length == 0;
         using var shutdownRegistration = shutdown.UnsafeRegister(static state => ((ServedSession)state!).Wake(), this);
         StartPump();
 
@@ -351,7 +356,7 @@ internal sealed class ServedSession
     {
         try
         {
-            var entries = _runtime.Tracker.Snapshot();
+            var entries = _replay;
             if (entries.Length > 0)
             {
                 _runtime.Log.Replaying(_runtime.Settings.Identity, entries.Length, Id);
