@@ -309,7 +309,7 @@ public sealed class EngineSession
 
     private void OnResult(ActivityResult result)
     {
-        var received = _engine.OnResult(this, result, _results);
+        var received = _engine.OnResult(this, result, _results, out var completed);
         var ack = _engine.DecideAck(result);
         if (ack == AckMode.Auto)
         {
@@ -323,6 +323,10 @@ public sealed class EngineSession
                 _pendingAcks.Add(received);
             }
         }
+
+        // Observers (tests, drivers) see the result after its ack was queued, so a script that
+        // ends the stream next never overtakes the ack.
+        _engine.Published(received, completed);
     }
 
     private void SendAck(ActivityResult result) => Send(new ServerToWorker

@@ -398,10 +398,11 @@ public sealed class InMemoryEngine
         }
     }
 
-    internal ReceivedResult OnResult(EngineSession session, ActivityResult result, List<ReceivedResult> sessionResults)
+    /// <summary>Records a result and decides its ack; the caller queues the ack, then calls <see cref="Published"/> so observers see the result only once its ack is on its way.</summary>
+    internal ReceivedResult OnResult(EngineSession session, ActivityResult result, List<ReceivedResult> sessionResults, out DispatchedTask? completed)
     {
         ReceivedResult received;
-        DispatchedTask? completed = null;
+        completed = null;
         lock (Gate)
         {
             received = new ReceivedResult(session, result, ++_sequence);
@@ -419,10 +420,14 @@ public sealed class InMemoryEngine
             }
         }
 
-        completed?.Complete(result);
+        return received;
+    }
+
+    internal void Published(ReceivedResult received, DispatchedTask? completed)
+    {
+        completed?.Complete(received.Result);
         OnResultReceived?.Invoke(received);
         Notify();
-        return received;
     }
 
     internal AckMode DecideAck(ActivityResult result)
