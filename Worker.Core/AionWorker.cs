@@ -1,8 +1,11 @@
+using System.Diagnostics;
 using Aion.Worker.Codec;
+using Aion.Worker.Diagnostics;
 using Aion.Worker.Internal;
 using Aion.Worker.Internal.Activities;
 using Aion.Worker.Internal.Pipeline;
 using Aion.Worker.Internal.Reconnect;
+using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Transport;
 using Microsoft.Extensions.Logging;
 
@@ -19,12 +22,13 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
     private readonly RunController _controller;
     private readonly IWorkerTransport? _transport;
     private WorkerRegistration? _registration;
+    private Activity? _sessionSpan;
     private int _running;
 
-    internal AionWorker(WorkerSettings settings, ActivityRegistry registry, IPayloadCodec codec, IReadOnlyCollection<string> acceptedContentTypes, IWorkerTransport? transport, TimeProvider time, ILogger logger)
+    internal AionWorker(WorkerSettings settings, ActivityRegistry registry, IPayloadCodec codec, IReadOnlyCollection<string> acceptedContentTypes, IWorkerTransport? transport, TimeProvider time, ILogger logger, IReadOnlyList<IActivityInterceptor> interceptors)
     {
         _transport = transport;
-        _runtime = new WorkerRuntime(settings, registry, codec, acceptedContentTypes, time, logger);
+        _runtime = new WorkerRuntime(settings, registry, codec, acceptedContentTypes, time, logger, interceptors);
         _controller = new RunController(_runtime, this);
         ActivityTypes = registry.SortedTypes();
     }
@@ -82,8 +86,7 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
         }
         finally
         {
-            Volatile.Write(ref _registration, null);
-            Volatile.Write(ref _running, 0);
+            ExitRun();
         }
     }
 
@@ -106,20 +109,41 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
         }
         finally
         {
-            Volatile.Write(ref _registration, null);
-            Volatile.Write(ref _running, 0);
+            ExitRun();
         }
     }
 
     void RunController.IWorkerSessionEvents.Started(WorkerRegistration registration)
     {
         Volatile.Write(ref _registration, registration);
+        WorkerTelemetry.SessionsOpened.Add(1, _runtime.IdentityTag);
+        var span = WorkerTelemetry.Source.StartActivity(AionWorkerDiagnostics.Spans.Session, ActivityKind.Client);
+        if (span is not null)
+        {
+            span.SetTag(AionWorkerDiagnostics.Tags.Identity, _runtime.Settings.Identity);
+            span.SetTag(AionWorkerDiagnostics.Tags.WorkerId, registration.WorkerId);
+        }
+
+        _sessionSpan = span;
         Raise(SessionStarted, new SessionStartedEventArgs(registration));
     }
 
     void RunController.IWorkerSessionEvents.Ended(SessionEnd end, int drops)
     {
         Volatile.Write(ref _registration, null);
+        var kind = WorkerTelemetry.EndKindName(end.Kind);
+        WorkerTelemetry.SessionsEnded.Add(1, _runtime.IdentityTag, new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.EndKind, kind));
+        if (Interlocked.Exchange(ref _sessionSpan, null) is { } span)
+        {
+            span.SetTag(AionWorkerDiagnostics.Tags.EndKind, kind);
+            if (end.Error is { } error)
+            {
+                span.SetStatus(ActivityStatusCode.Error, error.Message);
+            }
+
+            span.Stop();
+        }
+
         Raise(SessionEnded, new SessionEndedEventArgs(end, drops));
     }
 
@@ -141,5 +165,14 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
         {
             throw new InvalidOperationException("This worker is already running; a worker serves one run (or one session) at a time.");
         }
+
+        WorkerTelemetry.Register(_runtime);
+    }
+
+    private void ExitRun()
+    {
+        WorkerTelemetry.Unregister(_runtime);
+        Volatile.Write(ref _registration, null);
+        Volatile.Write(ref _running, 0);
     }
 }

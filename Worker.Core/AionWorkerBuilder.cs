@@ -16,6 +16,7 @@ public sealed class AionWorkerBuilder
     private IPayloadCodec _codec = JsonPayloadCodec.Default;
     private TimeProvider _time = TimeProvider.System;
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
+    private readonly List<IActivityInterceptor> _interceptors = [];
 
     internal AionWorkerBuilder(AionWorkerOptions options)
     {
@@ -77,6 +78,28 @@ public sealed class AionWorkerBuilder
         return this;
     }
 
+    /// <summary>Registers a class-based activity created per execution by a factory that sees the execution's context.</summary>
+    /// <typeparam name="TInput">The input type, decoded by the codec.</typeparam>
+    /// <typeparam name="TOutput">The result type, encoded by the codec.</typeparam>
+    /// <param name="activityType">The activity type the engine dispatches; unique per worker.</param>
+    /// <param name="factory">Creates one activity per execution, e.g. from <see cref="ActivityContext.Services"/>; it is disposed (sync or async) once the execution ends.</param>
+    /// <returns>This builder.</returns>
+    public AionWorkerBuilder AddActivity<TInput, TOutput>(string activityType, Func<ActivityContext, IActivity<TInput, TOutput>> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        _registry.Add(activityType, new ContextFactoryInvoker<TInput, TOutput>(factory));
+        return this;
+    }
+
+    /// <summary>Adds an interceptor around every activity execution; the first added runs outermost.</summary>
+    /// <param name="interceptor">The interceptor.</param>
+    /// <returns>This builder.</returns>
+    public AionWorkerBuilder UseInterceptor(IActivityInterceptor interceptor)
+    {
+        _interceptors.Add(interceptor ?? throw new ArgumentNullException(nameof(interceptor)));
+        return this;
+    }
+
     /// <summary>Uses <paramref name="transport"/> to open sessions for <see cref="AionWorker.RunAsync(CancellationToken)"/>.</summary>
     /// <param name="transport">The session factory (gRPC, in-memory or your own).</param>
     /// <returns>This builder.</returns>
@@ -131,6 +154,6 @@ public sealed class AionWorkerBuilder
         }
 
         var settings = WorkerSettings.From(_options, problems);
-        return new AionWorker(settings, _registry.Snapshot(), _codec, accepted, _transport, _time, _loggerFactory.CreateLogger("Aion.Worker"));
+        return new AionWorker(settings, _registry.Snapshot(), _codec, accepted, _transport, _time, _loggerFactory.CreateLogger("Aion.Worker"), [.. _interceptors]);
     }
 }

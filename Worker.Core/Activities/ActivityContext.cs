@@ -44,6 +44,15 @@ public sealed class ActivityContext
     /// <summary>The worker's logger; entries carry the workflow id, activity id and attempt as a scope.</summary>
     public ILogger Logger => _execution.Logger;
 
+    /// <summary>The services of this execution, when a host provides them (a fresh dependency-injection scope per execution).</summary>
+    /// <value><see langword="null"/> unless an integration such as Aion.Worker.Extensions.Hosting sets it.</value>
+    public IServiceProvider? Services { get; set; }
+
+    /// <summary>Disposes <paramref name="resource"/> once this execution's outcome is recorded in the worker's unacked-result tracker.</summary>
+    /// <param name="resource">What to dispose, e.g. a dependency-injection scope.</param>
+    /// <remarks>Resources are disposed in reverse order of registration; a failing dispose is logged and does not change the outcome.</remarks>
+    public void DisposeAfterOutcome(IAsyncDisposable resource) => _execution.DisposeAfterOutcome(resource ?? throw new ArgumentNullException(nameof(resource)));
+
     /// <summary>Sends a progress heartbeat now; while disconnected, the latest progress is kept and sent on the next session.</summary>
     /// <typeparam name="TProgress">The progress type, encoded with the worker's codec.</typeparam>
     /// <param name="progress">The progress to report.</param>

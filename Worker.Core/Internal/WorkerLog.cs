@@ -83,6 +83,9 @@ internal sealed partial class WorkerLog
     [LoggerMessage(30, LogLevel.Warning, "Worker {Identity} abandoned its run: {Running} activities still running, {Unacked} results unacknowledged")]
     public partial void RunAbandoned(string identity, int running, int unacked);
 
+    [LoggerMessage(32, LogLevel.Warning, "Disposing a resource of {WorkflowId}/{ActivityId} attempt {Attempt} failed")]
+    public partial void DisposeFailed(Exception error, string workflowId, ulong activityId, uint attempt);
+
     [LoggerMessage(31, LogLevel.Information, "Unacknowledged result of {WorkflowId}/{ActivityId} attempt {Attempt} left at the end of the run (sent, engine ack not seen)")]
     public partial void ResultUnacked(string workflowId, ulong activityId, uint attempt);
 }

@@ -38,6 +38,57 @@ internal sealed class WorkerSettings
     public static WorkerSettings From(AionWorkerOptions options, IEnumerable<string>? otherProblems = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var problems = Problems(options);
+        if (otherProblems is not null)
+        {
+            problems.AddRange(otherProblems);
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"The Aion worker cannot be built ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}):{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
+        }
+
+        var reconnect = options.Reconnect!;
+        var namespaces = options.Namespaces ?? ["default"];
+        var maxConcurrency = options.MaxConcurrency;
+        var resolved = options.Clone();
+        resolved.Namespaces = [.. namespaces];
+        resolved.Node = options.Node ?? DefaultNode();
+        resolved.MaxQueuedTasks = options.MaxQueuedTasks ?? (int)Math.Min(int.MaxValue, Math.Max(64L, 2L * maxConcurrency));
+        resolved.RegisterTimeout = options.RegisterTimeout ?? reconnect.MaxBackoff;
+        resolved.SendTimeout = options.SendTimeout ?? reconnect.MaxBackoff;
+
+        return new WorkerSettings
+        {
+            Namespaces = resolved.Namespaces.AsReadOnly(),
+            NamespacesHeader = string.Join(",", resolved.Namespaces),
+            Subject = options.Subject,
+            TaskQueue = options.TaskQueue!,
+            Node = resolved.Node,
+            Identity = options.Identity!,
+            MaxConcurrency = maxConcurrency,
+            MaxQueuedTasks = resolved.MaxQueuedTasks.Value,
+            MaxUnackedResults = options.MaxUnackedResults,
+            InitialBackoff = reconnect.InitialBackoff,
+            MaxBackoff = reconnect.MaxBackoff,
+            MaxAttempts = reconnect.MaxAttempts,
+            RetryFirstConnectForever = reconnect.RetryFirstConnectForever,
+            Jitter = reconnect.Jitter,
+            RegisterTimeout = resolved.RegisterTimeout.Value,
+            SendTimeout = resolved.SendTimeout.Value,
+            MaxSendMessageSize = options.MaxSendMessageSize,
+            BearerToken = options.BearerToken,
+            BearerTokenProvider = options.BearerTokenProvider,
+            Resolved = resolved,
+        };
+    }
+
+    /// <summary>Every problem of <paramref name="options"/>, each naming the option and its rule.</summary>
+    public static List<string> Problems(AionWorkerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         var problems = new List<string>();
         var reconnect = options.Reconnect;
         if (reconnect is null)
@@ -148,48 +199,7 @@ internal sealed class WorkerSettings
             }
         }
 
-        if (otherProblems is not null)
-        {
-            problems.AddRange(otherProblems);
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new InvalidOperationException(
-                $"The Aion worker cannot be built ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}):{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
-        }
-
-        var maxConcurrency = options.MaxConcurrency;
-        var resolved = options.Clone();
-        resolved.Namespaces = [.. namespaces];
-        resolved.Node = options.Node ?? DefaultNode();
-        resolved.MaxQueuedTasks = options.MaxQueuedTasks ?? (int)Math.Min(int.MaxValue, Math.Max(64L, 2L * maxConcurrency));
-        resolved.RegisterTimeout = options.RegisterTimeout ?? reconnect.MaxBackoff;
-        resolved.SendTimeout = options.SendTimeout ?? reconnect.MaxBackoff;
-
-        return new WorkerSettings
-        {
-            Namespaces = resolved.Namespaces.AsReadOnly(),
-            NamespacesHeader = string.Join(",", resolved.Namespaces),
-            Subject = options.Subject,
-            TaskQueue = options.TaskQueue!,
-            Node = resolved.Node,
-            Identity = options.Identity!,
-            MaxConcurrency = maxConcurrency,
-            MaxQueuedTasks = resolved.MaxQueuedTasks.Value,
-            MaxUnackedResults = options.MaxUnackedResults,
-            InitialBackoff = reconnect.InitialBackoff,
-            MaxBackoff = reconnect.MaxBackoff,
-            MaxAttempts = reconnect.MaxAttempts,
-            RetryFirstConnectForever = reconnect.RetryFirstConnectForever,
-            Jitter = reconnect.Jitter,
-            RegisterTimeout = resolved.RegisterTimeout.Value,
-            SendTimeout = resolved.SendTimeout.Value,
-            MaxSendMessageSize = options.MaxSendMessageSize,
-            BearerToken = options.BearerToken,
-            BearerTokenProvider = options.BearerTokenProvider,
-            Resolved = resolved,
-        };
+        return problems;
     }
 
     /// <summary>Whether every character is in 0x21–0x7E (valid ASCII metadata without whitespace).</summary>

@@ -74,6 +74,10 @@ public sealed class AionWorkerOptions
     /// <remarks>A provider's token is checked at each connect; an invalid one ends the run (non-retryable). With a provider, a mid-stream <c>Unauthenticated</c> is a retryable drop.</remarks>
     public Func<CancellationToken, ValueTask<string>>? BearerTokenProvider { get; set; }
 
+    /// <summary>Checks these options against every rule, without building a worker.</summary>
+    /// <returns>One line per problem, naming the option and its rule; empty when the options are valid.</returns>
+    public IReadOnlyList<string> Validate() => Internal.WorkerSettings.Problems(this);
+
     internal AionWorkerOptions Clone()
     {
         var clone = (AionWorkerOptions)MemberwiseClone();

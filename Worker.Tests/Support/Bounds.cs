@@ -28,3 +28,21 @@ public static class Bounds
         }
     }
 }
+
+/// <summary>Waits for state the test cannot be notified of (polls; never used to prove a timing rule).</summary>
+public static class Eventually
+{
+    public static async Task TrueAsync(Func<bool> condition, TimeSpan? bound = null, string? because = null)
+    {
+        var deadline = DateTime.UtcNow + (bound ?? Bounds.Default);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The condition did not hold in time{(because is null ? "" : ": " + because)}.");
+            }
+
+            await Task.Delay(1);
+        }
+    }
+}

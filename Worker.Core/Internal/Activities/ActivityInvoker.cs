@@ -91,9 +91,22 @@ internal sealed class SyncDelegateInvoker<TInput, TOutput>(Func<TInput, Activity
 internal sealed class FactoryInvoker<TInput, TOutput>(Func<IActivity<TInput, TOutput>> factory)
     : TypedActivityInvoker<TInput, TOutput>
 {
-    protected override async ValueTask<TOutput> Execute(TInput input, ActivityContext context)
+    protected override ValueTask<TOutput> Execute(TInput input, ActivityContext context) =>
+        ContextFactoryInvoker<TInput, TOutput>.RunAndDisposeAsync(factory(), input, context);
+}
+
+internal sealed class ContextFactoryInvoker<TInput, TOutput>(Func<ActivityContext, IActivity<TInput, TOutput>> factory)
+    : TypedActivityInvoker<TInput, TOutput>
+{
+    protected override ValueTask<TOutput> Execute(TInput input, ActivityContext context) => RunAndDisposeAsync(factory(context), input, context);
+
+    internal static async ValueTask<TOutput> RunAndDisposeAsync(IActivity<TInput, TOutput>? activity, TInput input, ActivityContext context)
     {
-        var activity = factory() ?? throw new InvalidOperationException($"The activity factory for '{context.ActivityType}' returned null.");
+        if (activity is null)
+        {
+            throw new InvalidOperationException($"The activity factory for '{context.ActivityType}' returned null.");
+        }
+
         try
         {
             return await activity.ExecuteAsync(input, context).ConfigureAwait(false);

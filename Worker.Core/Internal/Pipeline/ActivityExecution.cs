@@ -1,4 +1,7 @@
 using System.Collections;
+using System.Diagnostics;
+using Aion.Worker.Diagnostics;
+using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Codec;
 using Aion.Worker.Internal.Activities;
 using Aion.Worker.Protocol;
@@ -21,6 +24,7 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
     private int _cancellationReason;
     private WorkerToServer? _livenessFrame;
     private WorkerToServer? _pendingProgress;
+    private List<IAsyncDisposable>? _disposeAfterOutcome;
 
     public ActivityExecution(WorkerRuntime runtime, ActivityTask task, ExecutionKey key, ActivityInvoker? invoker, TimeSpan heartbeatWindow, long sessionId)
     {
@@ -97,32 +101,133 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
         return _runtime.SendProgressAsync(this, frame, cancellationToken);
     }
 
+    public void DisposeAfterOutcome(IAsyncDisposable resource)
+    {
+        lock (this)
+        {
+            (_disposeAfterOutcome ??= []).Add(resource);
+        }
+    }
+
     private async Task RunAsync()
     {
+        var started = _runtime.Time.GetTimestamp();
+        using var span = WorkerTelemetry.Source.StartActivity(AionWorkerDiagnostics.Spans.Activity, ActivityKind.Internal);
+        if (span is not null)
+        {
+            span.DisplayName = Task.ActivityType;
+            span.SetTag(AionWorkerDiagnostics.Tags.Identity, _runtime.Settings.Identity);
+            span.SetTag(AionWorkerDiagnostics.Tags.ActivityType, Task.ActivityType);
+            span.SetTag(AionWorkerDiagnostics.Tags.WorkflowId, Key.WorkflowId);
+            span.SetTag(AionWorkerDiagnostics.Tags.ActivityId, Key.Position);
+            span.SetTag(AionWorkerDiagnostics.Tags.Attempt, Key.Attempt);
+            if (Task.RunId is not null)
+            {
+                span.SetTag(AionWorkerDiagnostics.Tags.RunId, Task.RunId.Uuid);
+            }
+        }
+
         WorkerToServer frame;
-        using (_runtime.Logger.BeginScope(this))
+        try
+        {
+            using (_runtime.Logger.BeginScope(this))
+            {
+                try
+                {
+                    if (_invoker is null)
+                    {
+                        frame = Failure(ActivityErrorKind.Terminal, $"No handler is registered for activity type '{Task.ActivityType}' on this worker.", null);
+                    }
+                    else
+                    {
+                        var output = await InvokeAsync(new ActivityContext(this)).ConfigureAwait(false);
+                        frame = Success(output);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    frame = Classify(ex);
+                }
+
+                frame = EnforceSizeLimit(frame);
+            }
+
+            Observe(frame.Result, started, span);
+            await _runtime.RecordOutcomeAsync(this, frame).ConfigureAwait(false);
+            await DisposeResourcesAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _runtime.Release(this);
+        }
+    }
+
+    private ValueTask<Payload> InvokeAsync(ActivityContext context)
+    {
+        var interceptors = _runtime.Interceptors;
+        return interceptors.Count == 0
+            ? _invoker!.InvokeAsync(Task.Input, context, _runtime.Codec)
+            : InvokeAt(0, context, Task.Input);
+    }
+
+    private ValueTask<Payload> InvokeAt(int index, ActivityContext context, Payload input)
+    {
+        var interceptors = _runtime.Interceptors;
+        return index == interceptors.Count
+            ? _invoker!.InvokeAsync(input, context, _runtime.Codec)
+            : interceptors[index].InterceptAsync(context, input, (nextContext, nextInput) => InvokeAt(index + 1, nextContext, nextInput));
+    }
+
+    private void Observe(ActivityResult result, long started, Activity? span)
+    {
+        var outcome = WorkerTelemetry.OutcomeName(result);
+        var typeTag = new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.ActivityType, Task.ActivityType);
+        var outcomeTag = new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.Outcome, outcome);
+        if (result.OutcomeCase == ActivityResult.OutcomeOneofCase.Result)
+        {
+            WorkerTelemetry.TasksCompleted.Add(1, _runtime.IdentityTag, typeTag);
+        }
+        else
+        {
+            WorkerTelemetry.TasksFailed.Add(1, _runtime.IdentityTag, typeTag, outcomeTag);
+        }
+
+        WorkerTelemetry.ActivityDuration.Record(_runtime.Time.GetElapsedTime(started).TotalSeconds, _runtime.IdentityTag, typeTag, outcomeTag);
+        if (span is not null)
+        {
+            span.SetTag(AionWorkerDiagnostics.Tags.Outcome, outcome);
+            if (result.OutcomeCase == ActivityResult.OutcomeOneofCase.Error)
+            {
+                span.SetStatus(ActivityStatusCode.Error, result.Error.Message);
+            }
+        }
+    }
+
+    private async ValueTask DisposeResourcesAsync()
+    {
+        List<IAsyncDisposable>? resources;
+        lock (this)
+        {
+            resources = _disposeAfterOutcome;
+            _disposeAfterOutcome = null;
+        }
+
+        if (resources is null)
+        {
+            return;
+        }
+
+        for (var i = resources.Count - 1; i >= 0; i--)
         {
             try
             {
-                if (_invoker is null)
-                {
-                    frame = Failure(ActivityErrorKind.Terminal, $"No handler is registered for activity type '{Task.ActivityType}' on this worker.", null);
-                }
-                else
-                {
-                    var output = await _invoker.InvokeAsync(Task.Input, new ActivityContext(this), _runtime.Codec).ConfigureAwait(false);
-                    frame = Success(output);
-                }
+                await resources[i].DisposeAsync().ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                frame = Classify(ex);
+                _runtime.Log.DisposeFailed(ex, Key.WorkflowId, Key.Position, Key.Attempt);
             }
-
-            frame = EnforceSizeLimit(frame);
         }
-
-        await _runtime.CompleteAsync(this, frame).ConfigureAwait(false);
     }
 
     private WorkerToServer Success(Payload output)

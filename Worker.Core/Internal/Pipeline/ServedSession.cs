@@ -1,4 +1,6 @@
 using System.Threading.Channels;
+using Aion.Worker.Diagnostics;
+using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Protocol;
 using Aion.Worker.Transport;
 using Grpc.Core;
@@ -289,6 +291,7 @@ internal sealed class ServedSession
         }
 
         var execution = _runtime.CreateExecution(task, Registration.HeartbeatWindow, Id);
+        WorkerTelemetry.TasksReceived.Add(1, _runtime.IdentityTag, new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.ActivityType, task.ActivityType));
         if (!_runtime.TryAdmit(execution))
         {
             _runtime.Log.DuplicateDispatch(execution.Key.WorkflowId, execution.Key.Position, execution.Key.Attempt);
@@ -384,6 +387,7 @@ internal sealed class ServedSession
             {
                 await SendAsync(progress).ConfigureAwait(false);
                 execution.ProgressSent(progress);
+                CountHeartbeats(1, ProgressKind);
             }
 
             var reader = _outbound.Reader;
@@ -431,6 +435,7 @@ internal sealed class ServedSession
             case OutboundItem.ItemKind.Progress:
                 await SendAsync(item.Frame!).ConfigureAwait(false);
                 ((ActivityExecution)item.Target!).ProgressSent(item.Frame!);
+                CountHeartbeats(1, ProgressKind);
                 break;
             case OutboundItem.ItemKind.Flush:
                 ((TaskCompletionSource)item.Target!).TrySetResult();
@@ -448,9 +453,23 @@ internal sealed class ServedSession
     private async ValueTask SendLivenessRoundAsync()
     {
         Volatile.Write(ref _livenessDue, 0);
-        foreach (var frame in _runtime.LivenessFrames())
+        var frames = _runtime.LivenessFrames();
+        foreach (var frame in frames)
         {
             await SendAsync(frame).ConfigureAwait(false);
+        }
+
+        CountHeartbeats(frames.Count, LivenessKind);
+    }
+
+    private static readonly KeyValuePair<string, object?> LivenessKind = new(AionWorkerDiagnostics.Tags.HeartbeatKind, "liveness");
+    private static readonly KeyValuePair<string, object?> ProgressKind = new(AionWorkerDiagnostics.Tags.HeartbeatKind, "progress");
+
+    private void CountHeartbeats(int count, KeyValuePair<string, object?> kind)
+    {
+        if (count > 0)
+        {
+            WorkerTelemetry.HeartbeatsSent.Add(count, _runtime.IdentityTag, kind);
         }
     }
 

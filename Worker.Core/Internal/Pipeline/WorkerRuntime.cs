@@ -27,9 +27,11 @@ internal sealed class WorkerRuntime
     private int _running;
     private long _lastSessionId;
 
-    public WorkerRuntime(WorkerSettings settings, ActivityRegistry registry, IPayloadCodec codec, IReadOnlyCollection<string> acceptedContentTypes, TimeProvider time, ILogger logger)
+    public WorkerRuntime(WorkerSettings settings, ActivityRegistry registry, IPayloadCodec codec, IReadOnlyCollection<string> acceptedContentTypes, TimeProvider time, ILogger logger, IReadOnlyList<IActivityInterceptor>? interceptors = null)
     {
         Settings = settings;
+        Interceptors = interceptors ?? [];
+        IdentityTag = new KeyValuePair<string, object?>(Diagnostics.AionWorkerDiagnostics.Tags.Identity, settings.Identity);
         Registry = registry;
         Codec = codec;
         Time = time;
@@ -44,6 +46,10 @@ internal sealed class WorkerRuntime
     }
 
     public WorkerSettings Settings { get; }
+    public IReadOnlyList<IActivityInterceptor> Interceptors { get; }
+
+    /// <summary>The identity tag every measurement of this worker carries.</summary>
+    public KeyValuePair<string, object?> IdentityTag { get; }
     public ActivityRegistry Registry { get; }
     public IPayloadCodec Codec { get; }
     public TimeProvider Time { get; }
@@ -127,8 +133,8 @@ internal sealed class WorkerRuntime
         ThreadPool.UnsafeQueueUserWorkItem(execution, preferLocal: false);
     }
 
-    /// <summary>Records an outcome, queues it on the live session if any, then frees the slot.</summary>
-    public async ValueTask CompleteAsync(ActivityExecution execution, WorkerToServer frame)
+    /// <summary>Records an outcome in the tracker and queues it on the live session, if any.</summary>
+    public async ValueTask RecordOutcomeAsync(ActivityExecution execution, WorkerToServer frame)
     {
         execution.MarkDone();
         var key = execution.Key;
@@ -141,7 +147,11 @@ internal sealed class WorkerRuntime
         {
             await session.EnqueueResultAsync(entry).ConfigureAwait(false);
         }
+    }
 
+    /// <summary>Frees the execution's slot once its outcome is recorded.</summary>
+    public void Release(ActivityExecution execution)
+    {
         Remove(execution);
         Interlocked.Decrement(ref _running);
         CurrentSession?.Wake();

@@ -1,5 +1,7 @@
 using System.Runtime.ExceptionServices;
+using Aion.Worker.Diagnostics;
 using Aion.Worker.Internal.Pipeline;
+using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Transport;
 
 namespace Aion.Worker.Internal.Reconnect;
@@ -190,7 +192,7 @@ internal sealed class RunController
                     }
 
                     lastDropError = null;
-                    if (!await SleepAsync(_settings.InitialBackoff, shutdown).ConfigureAwait(false))
+                    if (!await SleepAsync(_settings.InitialBackoff, "drain", shutdown).ConfigureAwait(false))
                     {
                         return;
                     }
@@ -217,7 +219,7 @@ internal sealed class RunController
                     }
 
                     lastDropError = null;
-                    if (!await SleepAsync(Backoff(drops), shutdown).ConfigureAwait(false))
+                    if (!await SleepAsync(Backoff(drops), "drop", shutdown).ConfigureAwait(false))
                     {
                         return;
                     }
@@ -249,7 +251,7 @@ internal sealed class RunController
                     }
 
                     lastDropError = error;
-                    if (!await SleepAsync(Backoff(drops), shutdown).ConfigureAwait(false))
+                    if (!await SleepAsync(Backoff(drops), "drop", shutdown).ConfigureAwait(false))
                     {
                         throw error;
                     }
@@ -310,6 +312,7 @@ internal sealed class RunController
 
                 var delay = Backoff(attempt);
                 _runtime.Log.EstablishmentFailed(error, _settings.Identity, attempt, true, delay.TotalMilliseconds);
+                RecordBackoff(delay, "establish");
                 await Task.Delay(delay, _runtime.Time, shutdown).ConfigureAwait(false);
             }
         }
@@ -433,8 +436,9 @@ internal sealed class RunController
     }
 
     /// <summary>Sleeps unless shutdown comes first; false on shutdown.</summary>
-    private async Task<bool> SleepAsync(TimeSpan delay, CancellationToken shutdown)
+    private async Task<bool> SleepAsync(TimeSpan delay, string phase, CancellationToken shutdown)
     {
+        RecordBackoff(delay, phase);
         try
         {
             await Task.Delay(delay, _runtime.Time, shutdown).ConfigureAwait(false);
@@ -445,6 +449,9 @@ internal sealed class RunController
             return false;
         }
     }
+
+    private void RecordBackoff(TimeSpan delay, string phase) =>
+        WorkerTelemetry.ReconnectBackoff.Record(delay.TotalSeconds, _runtime.IdentityTag, new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.Phase, phase));
 
     private static async Task DisposeQuietlyAsync(IWorkerSession session)
     {

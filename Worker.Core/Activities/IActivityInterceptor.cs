@@ -1,0 +1,25 @@
+using Aion.Worker.Protocol;
+
+namespace Aion.Worker;
+
+/// <summary>Runs the rest of an activity's execution: the next interceptor, or the activity itself.</summary>
+/// <param name="context">The execution's context.</param>
+/// <param name="input">The input payload (an interceptor may substitute another).</param>
+/// <returns>The encoded result; failures are exceptions, classified by the worker as usual.</returns>
+public delegate ValueTask<Payload> ActivityInvocation(ActivityContext context, Payload input);
+
+/// <summary>Middleware around every activity execution: logging, metrics, authorization, per-type limits.</summary>
+/// <remarks>
+/// Interceptors run in registration order, the first outermost, around decoding, the activity
+/// and encoding. An exception thrown (or let through) is classified like one from the activity:
+/// throw <see cref="TerminalActivityException"/> to refuse an execution for good.
+/// </remarks>
+public interface IActivityInterceptor
+{
+    /// <summary>Intercepts one execution; call <paramref name="next"/> to continue.</summary>
+    /// <param name="context">The execution's context (ids, attempt, labels, <see cref="ActivityContext.Services"/>).</param>
+    /// <param name="input">The input payload.</param>
+    /// <param name="next">The rest of the pipeline.</param>
+    /// <returns>The encoded result.</returns>
+    ValueTask<Payload> InterceptAsync(ActivityContext context, Payload input, ActivityInvocation next);
+}
