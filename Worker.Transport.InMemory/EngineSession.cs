@@ -159,6 +159,12 @@ public sealed class EngineSession
         {
             status = new Status(StatusCode.Cancelled, "The engine stopped.");
         }
+        catch (Exception ex) when (ex is IOException or RpcException or ObjectDisposedException)
+        {
+            // The worker reset or abandoned the stream (e.g. it gave up waiting for the ack).
+            WorkerClosed = true;
+            status = new Status(StatusCode.Cancelled, $"the worker went away: {ex.Message}");
+        }
         catch (Exception ex)
         {
             status = new Status(StatusCode.Internal, $"engine failure: {ex.Message}");

@@ -201,7 +201,8 @@ public abstract class TransportContractTests
 
         await pair.StopAsync();
 
-        Assert.That((await session.Completion.Within()).StatusCode, Is.EqualTo(StatusCode.OK));
+        var status = await session.Completion.Within();
+        Assert.That(status.StatusCode, Is.EqualTo(StatusCode.OK), status.Detail);
         Assert.That(session.WorkerClosed, Is.True);
         Assert.That(pair.Sessions.Ended.Single().End.Kind, Is.EqualTo(SessionEndKind.Shutdown));
     }

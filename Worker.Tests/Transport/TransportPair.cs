@@ -28,10 +28,13 @@ public sealed class TransportPair : IAsyncDisposable
 
     public void Start() => Run = Task.Run(() => Worker.RunAsync(_shutdown.Token));
 
+    /// <summary>Starts the run and waits until the engine acked the first session and the worker read that ack.</summary>
     public async Task<EngineSession> StartAndRegisterAsync()
     {
         Start();
-        return await Engine.WaitForSessionAsync(1).Within();
+        var session = await Engine.WaitForSessionAsync(1).Within();
+        await Poll.UntilAsync(() => Worker.CurrentRegistration?.WorkerId == session.WorkerId, "the worker read the RegisterAck");
+        return session;
     }
 
     /// <summary>Signals shutdown and waits (bounded) for the run to end.</summary>

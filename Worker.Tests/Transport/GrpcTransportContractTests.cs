@@ -1,0 +1,23 @@
+using Aion.Worker.Tests.Support;
+using Aion.Worker.Transport.InMemory;
+
+namespace Aion.Worker.Tests.Transport;
+
+/// <summary>The transport contract over real gRPC: the same engine behind Kestrel on 127.0.0.1, on the real clock.</summary>
+public sealed class GrpcTransportContractTests : TransportContractTests
+{
+    protected override async Task<TransportPair> CreatePairAsync(InMemoryEngineOptions engineOptions, Action<AionWorkerBuilder> builder, AionWorkerOptions options)
+    {
+        // Real sockets on the real clock: the fake-time defaults (20 ms) are too tight for a cold start.
+        options.RegisterTimeout = TimeSpan.FromSeconds(5);
+        options.SendTimeout = TimeSpan.FromSeconds(5);
+        var engine = new InMemoryEngine(engineOptions);
+        var host = await GrpcEngineHost.StartAsync(engine).Within();
+        var logs = new TestLoggerFactory();
+        var worker = AionWorker.CreateBuilder(options)
+            .UseGrpc(host.Uri)
+            .UseLoggerFactory(logs);
+        builder(worker);
+        return new TransportPair(worker.Build(), engine, TimeProvider.System, logs, host);
+    }
+}

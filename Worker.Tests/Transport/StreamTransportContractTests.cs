@@ -1,0 +1,36 @@
+using Aion.Worker.Tests.Support;
+using Aion.Worker.Transport.InMemory;
+using Aion.Worker.Transport.Streams;
+
+namespace Aion.Worker.Tests.Transport;
+
+/// <summary>The transport contract over the stream transport: TCP loopback and a Unix domain socket, on the real clock.</summary>
+[TestFixture("tcp")]
+[TestFixture("unix")]
+public sealed class StreamTransportContractTests(string connector) : TransportContractTests
+{
+    protected override Task<TransportPair> CreatePairAsync(InMemoryEngineOptions engineOptions, Action<AionWorkerBuilder> builder, AionWorkerOptions options)
+    {
+        // Real sockets on the real clock: the fake-time defaults (20 ms) are too tight for a cold start.
+        options.RegisterTimeout = TimeSpan.FromSeconds(5);
+        options.SendTimeout = TimeSpan.FromSeconds(5);
+        var engine = new InMemoryEngine(engineOptions);
+        var logs = new TestLoggerFactory();
+        var worker = AionWorker.CreateBuilder(options).UseLoggerFactory(logs);
+        StreamEngineServer server;
+        if (connector == "tcp")
+        {
+            server = StreamEngineServer.ListenTcp(engine);
+            worker.UseTcp("127.0.0.1", server.Port);
+        }
+        else
+        {
+            var path = Path.Combine(Path.GetTempPath(), $"aion-contract-{Guid.NewGuid():N}.sock");
+            server = StreamEngineServer.ListenUnixSocket(engine, path);
+            worker.UseUnixSocket(path);
+        }
+
+        builder(worker);
+        return Task.FromResult(new TransportPair(worker.Build(), engine, TimeProvider.System, logs, server));
+    }
+}
