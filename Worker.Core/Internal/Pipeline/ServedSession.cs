@@ -23,6 +23,7 @@ internal sealed class ServedSession
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly AsyncSignal _wake = new();
     private readonly AsyncSignal _acked = new();
+    private readonly AsyncSignal _space = new();
     private readonly TimeProvider _time;
     private CancellationToken _shutdown;
     private ITimer? _pump;
@@ -34,6 +35,9 @@ internal sealed class ServedSession
     private long _lastAckTimestamp;
     private long _roomBlockedSince;
     private volatile bool _drainSeen;
+
+    /// <summary>Set while the unacked tracker (not concurrency) keeps tasks from starting: the reader then reads past a full queue to reach the acks.</summary>
+    private volatile bool _readPastFullQueue;
     private volatile bool _replayed;
     private TrackedResult[] _replay = [];
     private volatile bool _liveResultSent;
@@ -47,7 +51,9 @@ internal sealed class ServedSession
         Id = id;
         _time = runtime.Time;
         _endToken = _end.Token;
-        _intake = Channel.CreateBounded<ActivityExecution>(new BoundedChannelOptions(runtime.Settings.MaxQueuedTasks)
+        // MaxQueuedTasks is the reading bound; the channel's hard bound leaves room to read past a
+        // full queue while the unacked tracker is what blocks (see ReadPastFullQueue).
+        _intake = Channel.CreateBounded<ActivityExecution>(new BoundedChannelOptions((int)Math.Min(int.MaxValue, (long)runtime.Settings.MaxQueuedTasks + runtime.Settings.MaxUnackedResults))
         {
             SingleReader = true,
             SingleWriter = true,
@@ -298,18 +304,26 @@ internal sealed class ServedSession
             return true;
         }
 
-        if (!_intake.Writer.TryWrite(execution))
+        try
         {
-            try
+            // Stop reading while the queue is full (HTTP/2 flow control pushes back on the engine),
+            // unless the unacked tracker is the blocker: then the acks that free it may sit behind
+            // these tasks in the stream, so reading goes on (bounded by MaxUnackedResults more).
+            while (_intake.Reader.Count >= _runtime.Settings.MaxQueuedTasks && !_readPastFullQueue)
+            {
+                await _space.WaitAsync().WaitAsync(_endToken).ConfigureAwait(false);
+            }
+
+            if (!_intake.Writer.TryWrite(execution))
             {
                 await _intake.Writer.WriteAsync(execution, _endToken).ConfigureAwait(false);
             }
-            catch (Exception)
-            {
-                // The session ended while the queue was full: the task was never started.
-                _runtime.Discard(execution);
-                throw;
-            }
+        }
+        catch (Exception)
+        {
+            // The session ended while the queue was full: the task was never started.
+            _runtime.Discard(execution);
+            throw;
         }
 
         _wake.Set();
@@ -552,14 +566,22 @@ internal sealed class ServedSession
                         if (tracked + running < settings.MaxUnackedResults)
                         {
                             _roomBlockedSince = 0;
+                            _readPastFullQueue = false;
                             if (_intake.Reader.TryRead(out var execution))
                             {
                                 _runtime.Start(execution);
+                                _space.Set();
                                 continue;
                             }
                         }
                         else if (tracked > 0)
                         {
+                            if (!_readPastFullQueue)
+                            {
+                                _readPastFullQueue = true;
+                                _space.Set();
+                            }
+
                             stallLeft = StallTimeLeft();
                             if (stallLeft <= TimeSpan.Zero)
                             {
