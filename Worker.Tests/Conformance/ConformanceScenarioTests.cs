@@ -136,6 +136,7 @@ public sealed class ConformanceScenarioTests
         Assert.That(onSecond.Select(r => (r.WorkflowId, r.Position)), Is.EqualTo(new[] { (first.WorkflowId, first.Position), (task2.WorkflowId, task2.Position) }),
             "result 1 re-sent on the new stream before task 2 was dispatched and reported");
         Assert.That(dropped.Results.Single().Acked, Is.False);
+        Assert.That(onSecond[0].Acked, Is.True, "the re-sent result 1 is acked on the new stream");
         Assert.That(observation.Registrations.Select(r => r.AfterReconnect), Is.EqualTo(new[] { false, true }), "one re-registration");
         Assert.That(observation.Registrations[1].ActivityTypes, Is.EqualTo(SharedTypesSorted));
         Assert.That(observation.Reports.Select(r => (r.WorkflowId, r.ReReport)), Is.EqualTo(new[] { ("wf-1", false), ("wf-1", true), ("wf-2", false) }));

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aion.Worker.Protocol;
@@ -15,6 +16,9 @@ namespace Aion.Worker.Tests.Conformance;
 public sealed class ScenarioObservation
 {
     public const string LinePrefix = "AION_WORKER_CONFORMANCE";
+
+    // Compact, and non-ASCII text kept readable (the line is for logs, not for HTML).
+    private static readonly JsonSerializerOptions LineOptions = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public required string Scenario { get; init; }
 
@@ -160,7 +164,7 @@ public sealed class ScenarioObservation
             ["cancellation_observed"] = CancellationObserved,
             ["forced_termination"] = ForcedTermination,
         };
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+        return root.ToJsonString(LineOptions);
     }
 
     /// <summary>The scenario's log line: <c>AION_WORKER_CONFORMANCE sdk=csharp scenario=&lt;id&gt; result=&lt;json&gt;</c>.</summary>
