@@ -25,7 +25,7 @@ public sealed class ConformanceFixtures
     /// <summary>Poll cancellation; fail terminal "cancelled" once cancelled.</summary>
     public const string CancelObserving = "conformance.cancel-observing";
 
-    /// <summary>Wait until released, then echo.</summary>
+    /// <summary>Wait until released (<see cref="ReleaseBlocked"/>, or <c>releaseAfterMs</c> of the input), then echo; cancellation ends the wait.</summary>
     public const string BlockingEcho = "conformance.blocking-echo";
 
     /// <summary>Sleep <c>sleepMs</c> ignoring cancellation, then echo (not a shared fixture).</summary>
@@ -36,6 +36,9 @@ public sealed class ConformanceFixtures
 
     /// <summary>The six fixtures every SDK registers.</summary>
     public static readonly IReadOnlyList<string> SharedTypes = [Echo, FailRetryable, FailTerminal, HeartbeatSlow, CancelObserving, BlockingEcho];
+
+    /// <summary>The longest delay a timer takes (4,294,967,294 ms); longer inputs are capped.</summary>
+    private const double MaxDelayMilliseconds = uint.MaxValue - 1.0;
 
     private readonly TimeProvider _time;
     private readonly object _gate = new();
@@ -176,7 +179,9 @@ public sealed class ConformanceFixtures
             release = Task.WhenAny(release, Task.Delay(after, _time));
         }
 
-        await release.ConfigureAwait(false);
+        // Cancellation (shutdown, a cancel request) ends the wait: a process told to stop must not
+        // hang behind a task that nothing on the wire can release.
+        await release.WaitAsync(context.CancellationToken).ConfigureAwait(false);
         return input;
     }
 
@@ -198,9 +203,10 @@ public sealed class ConformanceFixtures
             using var document = JsonDocument.Parse(input.Bytes.Memory);
             return document.RootElement.ValueKind == JsonValueKind.Object
                 && document.RootElement.TryGetProperty(property, out var value)
+                && value.ValueKind == JsonValueKind.Number
                 && value.TryGetDouble(out var milliseconds)
                 && milliseconds >= 0
-                ? TimeSpan.FromMilliseconds(milliseconds)
+                ? TimeSpan.FromMilliseconds(Math.Min(milliseconds, MaxDelayMilliseconds))
                 : null;
         }
         catch (JsonException)

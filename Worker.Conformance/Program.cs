@@ -37,7 +37,14 @@ if (!Uri.TryCreate(endpointText, UriKind.Absolute, out var endpoint) || (endpoin
 }
 
 var ns = Environment.GetEnvironmentVariable("AION_WORKER_CONFORMANCE_NAMESPACE") is { Length: > 0 } configuredNamespace ? configuredNamespace : "conformance";
-var maxConcurrency = int.TryParse(Environment.GetEnvironmentVariable("AION_WORKER_CONFORMANCE_MAX_CONCURRENCY"), CultureInfo.InvariantCulture, out var configuredConcurrency) ? configuredConcurrency : 2;
+var maxConcurrencyText = Environment.GetEnvironmentVariable("AION_WORKER_CONFORMANCE_MAX_CONCURRENCY");
+var maxConcurrency = 2;
+if (!string.IsNullOrWhiteSpace(maxConcurrencyText) && !int.TryParse(maxConcurrencyText, CultureInfo.InvariantCulture, out maxConcurrency))
+{
+    Console.Error.WriteLine($"error: AION_WORKER_CONFORMANCE_MAX_CONCURRENCY '{maxConcurrencyText}' is not an integer");
+    return 2;
+}
+
 var scenario = Environment.GetEnvironmentVariable("AION_WORKER_CONFORMANCE_SCENARIO") ?? "unspecified";
 var strict = string.Equals(Environment.GetEnvironmentVariable("AION_WORKER_CONFORMANCE_FIXTURES"), "strict", StringComparison.OrdinalIgnoreCase);
 if (!TryParseReconnect(Environment.GetEnvironmentVariable("AION_WORKER_RECONNECT"), out var reconnect, out var reconnectError))
@@ -80,8 +87,15 @@ catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
 using var shutdown = new CancellationTokenSource();
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-worker.SessionStarted += (_, e) => Console.WriteLine(
-    $"AION_WORKER_CONFORMANCE_READY sdk=csharp scenario={scenario} worker_id={e.Registration.WorkerId} startup_ms={started.Elapsed.TotalMilliseconds:F0}");
+var ready = 0;
+worker.SessionStarted += (_, e) =>
+{
+    // Once: the first registration is the start-up; a re-registration after a reconnect is logged by the worker.
+    if (Interlocked.Exchange(ref ready, 1) == 0)
+    {
+        Console.WriteLine($"AION_WORKER_CONFORMANCE_READY sdk=csharp scenario={scenario} worker_id={e.Registration.WorkerId} startup_ms={started.Elapsed.TotalMilliseconds:F0}");
+    }
+};
 
 try
 {
@@ -92,6 +106,11 @@ try
 catch (AionWorkerException ex)
 {
     Console.Error.WriteLine($"error: the worker run failed ({ex.Kind}{(ex.StatusCode is { } code ? $", {code}" : string.Empty)}): {ex.Message}");
+    return 1;
+}
+catch (Exception ex)
+{
+    Console.Error.WriteLine($"error: the worker run failed: {ex}");
     return 1;
 }
 

@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+using Aion.Worker.Conformance;
+using Aion.Worker.Protocol;
+using Aion.Worker.Tests.Support;
+using Aion.Worker.Transport.InMemory;
+using Grpc.Core;
+
+namespace Aion.Worker.Tests.Conformance;
+
+/// <summary>The runner process's contract: usage, a refused registration, graceful SIGTERM.</summary>
+[CancelAfter(30_000)]
+public sealed class ConformanceRunnerProcessTests
+{
+    [Test]
+    public async Task Without_an_endpoint_the_runner_prints_usage_and_exits_2()
+    {
+        await using var runner = RunnerProcess.Start(new Dictionary<string, string>());
+
+        var exitCode = await runner.WaitForExitAsync();
+
+        Assert.That(exitCode, Is.EqualTo(2));
+        Assert.That(runner.Stderr, Does.Contain("usage:").And.Contain("AION_WORKER_CONFORMANCE_ENDPOINT"));
+        Assert.That(runner.StdoutLines, Is.Empty);
+    }
+
+    [Test]
+    public async Task A_denying_engine_fails_the_run_with_the_error_on_stderr()
+    {
+        var engine = new InMemoryEngine();
+        engine.Script(ConnectionScript.Refuse(new Status(StatusCode.PermissionDenied, "conformance namespace not authorized")));
+        await using var run = await ConformanceScenarioTests.OutOfProcess.StartAsync("register", engine, waitReady: false);
+
+        var exitCode = await run.Runner.WaitForExitAsync();
+
+        Assert.That(exitCode, Is.Not.Zero);
+        Assert.That(run.Runner.Stderr, Does.Contain("PermissionDenied").And.Contain("conformance namespace not authorized"));
+        Assert.That(run.Runner.StdoutLines.Any(l => l.StartsWith(RunnerProcess.ReadyMarker, StringComparison.Ordinal)), Is.False);
+        Assert.That(engine.ConnectAttempts, Is.EqualTo(1), "a denial is not retried");
+    }
+
+    [Test]
+    public async Task Sigterm_reports_the_in_flight_result_on_the_stream_and_exits_0()
+    {
+        // A 40 ms window: the worker beats every 10 ms for the task it holds, which tells the engine it started.
+        var engine = new InMemoryEngine(new InMemoryEngineOptions { HeartbeatWindow = TimeSpan.FromMilliseconds(40) });
+        await using var run = await ConformanceScenarioTests.OutOfProcess.StartAsync("graceful-shutdown", engine, strict: false);
+        var session = await engine.WaitForSessionAsync(1).Within();
+        Assert.That(session.Registration!.ActivityTypes, Does.Contain(ConformanceFixtures.SleepEcho).And.Contain(ConformanceFixtures.BenchEcho));
+
+        const string input = """{"sleepMs":300,"tag":"in-flight"}""";
+        var task = engine.DispatchJson(ConformanceFixtures.SleepEcho, input);
+        await engine.WaitUntilAsync(() => engine.Heartbeats.Count(h => h.WorkflowId == task.WorkflowId) >= 2).Within();
+        Assert.That(task.IsCompleted, Is.False, "still sleeping when the signal is sent");
+
+        await run.Runner.TerminateAsync();
+        var result = await task.Result.Within();
+        var exitCode = await run.Runner.WaitForExitAsync();
+
+        Assert.That(exitCode, Is.Zero, $"stderr:\n{run.Runner.Stderr}");
+        Assert.That(result.OutcomeCase, Is.EqualTo(ActivityResult.OutcomeOneofCase.Result), $"{result}");
+        Assert.That(JsonNode.DeepEquals(JsonNode.Parse(result.Result.Bytes.Span), JsonNode.Parse(input)), Is.True);
+        Assert.That(engine.Results.Single().Session, Is.SameAs(session), "reported on the open stream");
+        Assert.That(engine.AcceptedSessions, Has.Count.EqualTo(1));
+        Assert.That(run.Runner.StdoutLines.Last(), Does.StartWith(RunnerProcess.StoppedMarker));
+        Assert.That(run.Runner.ForcedTermination, Is.False);
+    }
+}
