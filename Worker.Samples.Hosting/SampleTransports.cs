@@ -4,7 +4,7 @@ namespace Aion.Worker.Samples.Hosting;
 
 internal static class SampleTransports
 {
-    /// <summary>Connects the hosted worker to a real engine at <paramref name="endpoint"/>.</summary>
+    /// <summary>Connects the hosted worker to a real engine at <paramref name="endpoint"/> over gRPC.</summary>
     public static void UseEndpoint(AionWorkerServiceBuilder worker, Uri endpoint) =>
-        throw new NotSupportedException($"Serving a real engine at {endpoint} needs the gRPC transport (Aion.Worker.Transport.Grpc).");
+        worker.ConfigureWorker((builder, _) => builder.UseGrpc(endpoint));
 }
