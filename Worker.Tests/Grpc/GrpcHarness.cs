@@ -8,7 +8,7 @@ namespace Aion.Worker.Tests.Grpc;
 /// <summary>A worker over the real gRPC transport against a <see cref="GrpcEngineHost"/>, with captured logs.</summary>
 internal sealed class GrpcHarness : IAsyncDisposable
 {
-    private readonly CancellationTokenSource _shutdown = new();
+    private readonly WorkerRunner _runner = new();
 
     private GrpcHarness(GrpcEngineHost host, AionWorker worker, TestLoggerFactory logs)
     {
@@ -21,7 +21,7 @@ internal sealed class GrpcHarness : IAsyncDisposable
     public InMemoryEngine Engine => Host.Engine;
     public AionWorker Worker { get; }
     public TestLoggerFactory Logs { get; }
-    public Task? Run { get; private set; }
+    public Task? Run => _runner.Run;
 
     /// <summary>Real-clock reconnect settings, short enough for fast tests: 20 ms / 200 ms / 3 attempts.</summary>
     public static AionWorkerOptions DefaultOptions() => new()
@@ -84,7 +84,7 @@ internal sealed class GrpcHarness : IAsyncDisposable
 
     public GrpcHarness Start()
     {
-        Run = Task.Run(() => Worker.RunAsync(_shutdown.Token));
+        _runner.Start(Worker);
         return this;
     }
 
@@ -117,30 +117,15 @@ internal sealed class GrpcHarness : IAsyncDisposable
 
     public async Task StopAsync()
     {
-        _shutdown.Cancel();
-        if (Run is not null)
-        {
-            await Run.Within();
-        }
+        await _runner.StopAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
-        _shutdown.Cancel();
-        if (Run is not null)
-        {
-            try
-            {
-                await Run.WaitAsync(Bounds.Default);
-            }
-            catch (Exception)
-            {
-                // The test asserted what mattered.
-            }
-        }
+        await _runner.SettleAsync();
 
         await Host.DisposeAsync();
-        _shutdown.Dispose();
+        _runner.Dispose();
     }
 
     /// <summary>Writes the worker's log and the engine's sessions to the test log.</summary>

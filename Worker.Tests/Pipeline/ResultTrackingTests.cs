@@ -9,7 +9,9 @@ public sealed class ResultTrackingTests
     public async Task A_result_is_tracked_before_it_reaches_the_engine()
     {
         var gate = new BlockingActivity();
-        await using var harness = WorkerHarness.Create(b => gate.Register(b));
+
+        // Acks withheld: an ack racing the engine's callback must not empty the tracker first.
+        await using var harness = WorkerHarness.Create(b => gate.Register(b), engineOptions: new InMemoryEngineOptions { AckMode = AckMode.Withhold });
         var trackedOnArrival = new List<int>();
         harness.Engine.OnResultReceived = _ =>
         {
@@ -38,7 +40,8 @@ public sealed class ResultTrackingTests
             Assert.That(trackedOnArrival, Is.EqualTo(new[] { 1 }));
         }
 
-        await Poll.UntilAsync(() => harness.Worker.UnackedResults == 0, "the automatic ack cleared it");
+        harness.Engine.CurrentSession!.AckPending();
+        await Poll.UntilAsync(() => harness.Worker.UnackedResults == 0, "the ack cleared it");
         await harness.StopAsync();
     }
 

@@ -17,7 +17,7 @@ public enum StreamEndpointKind
 /// </summary>
 public sealed class StreamWorld : IAsyncDisposable
 {
-    private readonly CancellationTokenSource _shutdown = new();
+    private readonly WorkerRunner _runner = new();
     private readonly Lock _gate = new();
     private readonly List<WorkerRegistration> _started = [];
     private TaskCompletionSource _startedChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -48,7 +48,7 @@ public sealed class StreamWorld : IAsyncDisposable
     public AionWorker Worker { get; }
     public TestTime Time { get; }
     public TestLoggerFactory Logs { get; }
-    public Task? Run { get; private set; }
+    public Task? Run => _runner.Run;
 
     public static StreamWorld Create(
         StreamEndpointKind kind,
@@ -81,7 +81,7 @@ public sealed class StreamWorld : IAsyncDisposable
 
     public StreamWorld Start()
     {
-        Run = Task.Run(() => Worker.RunAsync(_shutdown.Token));
+        _runner.Start(Worker);
         return this;
     }
 
@@ -121,27 +121,12 @@ public sealed class StreamWorld : IAsyncDisposable
 
     public async Task StopAsync()
     {
-        _shutdown.Cancel();
-        if (Run is not null)
-        {
-            await Run.Within();
-        }
+        await _runner.StopAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
-        _shutdown.Cancel();
-        if (Run is not null)
-        {
-            try
-            {
-                await Run.WaitAsync(Bounds.Default);
-            }
-            catch (Exception)
-            {
-                // The test asserted what mattered.
-            }
-        }
+        await _runner.SettleAsync();
 
         await Server.DisposeAsync().AsTask().WaitAsync(Bounds.Default);
         if (Server.UnixSocketPath is { } path)
@@ -149,6 +134,6 @@ public sealed class StreamWorld : IAsyncDisposable
             Assert.That(File.Exists(path), Is.False, "the Unix socket file should be removed");
         }
 
-        _shutdown.Dispose();
+        _runner.Dispose();
     }
 }

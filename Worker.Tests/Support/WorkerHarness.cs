@@ -6,7 +6,7 @@ namespace Aion.Worker.Tests.Support;
 /// <summary>A worker on the in-memory engine with a fake clock and captured logs: the conformance defaults (5 ms / 20 ms / 3 attempts).</summary>
 public sealed class WorkerHarness : IAsyncDisposable
 {
-    private readonly CancellationTokenSource _shutdown = new();
+    private readonly WorkerRunner _runner = new();
 
     private WorkerHarness(AionWorker worker, InMemoryEngine engine, TestTime time, TestLoggerFactory logs)
     {
@@ -20,8 +20,8 @@ public sealed class WorkerHarness : IAsyncDisposable
     public InMemoryEngine Engine { get; }
     public TestTime Time { get; }
     public TestLoggerFactory Logs { get; }
-    public Task? Run { get; private set; }
-    public CancellationToken ShutdownToken => _shutdown.Token;
+    public Task? Run => _runner.Run;
+    public CancellationToken ShutdownToken => _runner.Token;
 
     public static AionWorkerOptions DefaultOptions(int maxConcurrency = 2) => new()
     {
@@ -61,7 +61,7 @@ public sealed class WorkerHarness : IAsyncDisposable
     /// <summary>Starts <see cref="AionWorker.RunAsync(CancellationToken)"/> in the background.</summary>
     public WorkerHarness Start()
     {
-        Run = Task.Run(() => Worker.RunAsync(_shutdown.Token));
+        _runner.Start(Worker);
         return this;
     }
 
@@ -72,7 +72,7 @@ public sealed class WorkerHarness : IAsyncDisposable
         return await Engine.WaitForSessionAsync(1).Within();
     }
 
-    public void Shutdown() => _shutdown.Cancel();
+    public void Shutdown() => _runner.Shutdown();
 
     /// <summary>Waits (bounded) for the run to fail and returns its error; fails the test if it ended without one.</summary>
     public async Task<AionWorkerException> RunFailureAsync()
@@ -93,28 +93,13 @@ public sealed class WorkerHarness : IAsyncDisposable
     /// <summary>Signals shutdown and waits (bounded) for the run to end.</summary>
     public async Task StopAsync()
     {
-        _shutdown.Cancel();
-        if (Run is not null)
-        {
-            await Run.Within();
-        }
+        await _runner.StopAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
-        _shutdown.Cancel();
-        if (Run is not null)
-        {
-            try
-            {
-                await Run.WaitAsync(TimeSpan.FromSeconds(10));
-            }
-            catch (Exception)
-            {
-                // The test asserted what mattered.
-            }
-        }
+        await _runner.SettleAsync();
 
-        _shutdown.Dispose();
+        _runner.Dispose();
     }
 }

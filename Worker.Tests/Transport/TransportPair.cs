@@ -6,7 +6,7 @@ namespace Aion.Worker.Tests.Transport;
 /// <summary>A worker and the <see cref="InMemoryEngine"/> it reaches over one transport, for <see cref="TransportContractTests"/>.</summary>
 public sealed class TransportPair : IAsyncDisposable
 {
-    private readonly CancellationTokenSource _shutdown = new();
+    private readonly WorkerRunner _runner = new();
     private readonly IAsyncDisposable? _host;
 
     public TransportPair(AionWorker worker, InMemoryEngine engine, TimeProvider time, TestLoggerFactory logs, IAsyncDisposable? host = null)
@@ -24,9 +24,9 @@ public sealed class TransportPair : IAsyncDisposable
     public TimeProvider Time { get; }
     public TestLoggerFactory Logs { get; }
     public SessionRecorder Sessions { get; }
-    public Task? Run { get; private set; }
+    public Task? Run => _runner.Run;
 
-    public void Start() => Run = Task.Run(() => Worker.RunAsync(_shutdown.Token));
+    public void Start() => _runner.Start(Worker);
 
     /// <summary>Starts the run and waits until the engine acked the first session and the worker read that ack.</summary>
     public async Task<EngineSession> StartAndRegisterAsync()
@@ -40,27 +40,12 @@ public sealed class TransportPair : IAsyncDisposable
     /// <summary>Signals shutdown and waits (bounded) for the run to end.</summary>
     public async Task StopAsync()
     {
-        _shutdown.Cancel();
-        if (Run is not null)
-        {
-            await Run.Within();
-        }
+        await _runner.StopAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
-        _shutdown.Cancel();
-        if (Run is not null)
-        {
-            try
-            {
-                await Run.WaitAsync(Bounds.Default);
-            }
-            catch (Exception)
-            {
-                // The test asserted what mattered.
-            }
-        }
+        await _runner.SettleAsync();
 
         Engine.Stop();
         if (_host is not null)
@@ -68,6 +53,6 @@ public sealed class TransportPair : IAsyncDisposable
             await _host.DisposeAsync();
         }
 
-        _shutdown.Dispose();
+        _runner.Dispose();
     }
 }
