@@ -241,20 +241,31 @@ public sealed class EngineSession
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var reading = ReadWorkerAsync(stop.Token);
+
+        // The worker closing or abandoning the stream queues a marker behind the frames already
+        // waiting, so the pump needs no per-frame race between the two (Task.WhenAny allocates).
+        _ = reading.ContinueWith(
+            static (_, state) => ((EngineSession)state!)._outgoing.Writer.TryWrite(Outgoing.WorkerGone),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         try
         {
             var reader = _outgoing.Reader;
             while (true)
             {
-                var next = reader.ReadAsync(stop.Token).AsTask();
-                if (await Task.WhenAny(next, reading).ConfigureAwait(false) == reading)
+                if (!reader.TryRead(out var outgoing))
                 {
-                    // The worker closed or abandoned the stream.
+                    outgoing = await reader.ReadAsync(stop.Token).ConfigureAwait(false);
+                }
+
+                if (outgoing.IsWorkerGone)
+                {
                     await reading.ConfigureAwait(false);
                     return Status.DefaultSuccess;
                 }
 
-                var outgoing = await next.ConfigureAwait(false);
                 if (outgoing.End is { } end)
                 {
                     return end;
@@ -349,5 +360,8 @@ public sealed class EngineSession
         WorkerClosed = true;
     }
 
-    private readonly record struct Outgoing(ServerToWorker? Frame, Status? End);
+    private readonly record struct Outgoing(ServerToWorker? Frame, Status? End, bool IsWorkerGone = false)
+    {
+        public static Outgoing WorkerGone => new(null, null, IsWorkerGone: true);
+    }
 }

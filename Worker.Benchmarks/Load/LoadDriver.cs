@@ -21,6 +21,16 @@ internal static partial class LoadDriver
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Length > 0 && args[0] == "inflight")
+        {
+            return await Scenarios.InFlightAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "recovery")
+        {
+            return await Scenarios.RecoveryAsync(args[1..]);
+        }
+
         var transports = Option(args, "--transport", "inmemory").Split(',');
         var workloads = Option(args, "--workload", "noop,json").Split(',');
         var concurrencies = Option(args, "--concurrency", "1,64").Split(',').Select(int.Parse).ToArray();
@@ -58,12 +68,12 @@ internal static partial class LoadDriver
         _ => 200_000,
     };
 
-    internal static AionWorkerBuilder Worker(int concurrency) => AionWorker.CreateBuilder(new AionWorkerOptions
+    internal static AionWorkerBuilder Worker(int concurrency, int? maxQueued = null) => AionWorker.CreateBuilder(new AionWorkerOptions
         {
             TaskQueue = "bench",
             Identity = "bench-worker",
             MaxConcurrency = concurrency,
-            MaxQueuedTasks = Math.Max(64, concurrency * 4),
+            MaxQueuedTasks = maxQueued ?? Math.Max(64, concurrency * 4),
             MaxUnackedResults = 100_000,
             Reconnect = new ReconnectOptions { InitialBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromSeconds(2), MaxAttempts = 5 },
         })
@@ -78,10 +88,14 @@ internal static partial class LoadDriver
     }
 
     /// <summary>Warms up, then pushes <paramref name="tasks"/> tasks through the engine with a bounded window of outstanding tasks.</summary>
-    internal static async Task<LoadResult> DriveAsync(string transport, InMemoryEngine engine, AionWorker worker, string workload, int concurrency, int tasks)
+    internal static Task<LoadResult> DriveAsync(string transport, InMemoryEngine engine, AionWorker worker, string workload, int concurrency, int tasks) =>
+        DriveAsync(transport, engine, worker.RunAsync, workload, concurrency, tasks);
+
+    /// <summary>As above, with any client (<paramref name="runClient"/> runs until its token fires).</summary>
+    internal static async Task<LoadResult> DriveAsync(string transport, InMemoryEngine engine, Func<CancellationToken, Task> runClient, string workload, int concurrency, int tasks)
     {
         using var shutdown = new CancellationTokenSource();
-        var run = worker.RunAsync(shutdown.Token);
+        var run = runClient(shutdown.Token);
         var session = await engine.WaitForSessionAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
         var activityType = workload == "json" ? Json : NoOp;
         var input = workload == "json" ? JsonInput : NoOpInput;
@@ -150,7 +164,7 @@ internal static partial class LoadDriver
         engine.OnResultReceived = null;
     }
 
-    private static string Option(string[] args, string name, string fallback)
+    internal static string Option(string[] args, string name, string fallback)
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Aion.Worker.Protocol;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -36,6 +37,7 @@ internal sealed class GrpcWorkerSession : IWorkerSession
         _maxSendMessageSize = maxSendMessageSize;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(WorkerToServer frame, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(frame);
@@ -74,6 +76,7 @@ internal sealed class GrpcWorkerSession : IWorkerSession
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ServerToWorker?> ReceiveAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

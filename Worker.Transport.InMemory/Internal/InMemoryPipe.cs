@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Aion.Worker.Protocol;
 using Grpc.Core;
@@ -83,6 +84,7 @@ internal sealed class InMemoryPipe
             return default;
         }
 
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         public async ValueTask<ServerToWorker?> ReceiveAsync(CancellationToken cancellationToken)
         {
             var reader = pipe._toWorker.Reader;
@@ -116,6 +118,7 @@ internal sealed class InMemoryPipe
     {
         public WorkerSessionMetadata Metadata { get; } = metadata;
 
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         public async ValueTask<WorkerToServer?> ReadAsync(CancellationToken cancellationToken)
         {
             var reader = pipe._toEngine.Reader;

@@ -19,7 +19,8 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
 
     private readonly WorkerRuntime _runtime;
     private readonly ActivityInvoker? _invoker;
-    private readonly CancellationTokenSource _cancellation = new();
+    // Created on first use: most handlers never look at their token, and it is the largest per-task object.
+    private CancellationTokenSource? _cancellation;
     private int _state;
     private int _cancellationReason;
     private WorkerToServer? _livenessFrame;
@@ -45,9 +46,24 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
 
     public bool IsRunning => Volatile.Read(ref _state) == Running;
     public bool IsDone => Volatile.Read(ref _state) == Done;
-    public CancellationToken CancellationToken => _cancellation.Token;
+    public CancellationToken CancellationToken => Cancellation.Token;
     public ActivityCancellationReason CancellationReason => (ActivityCancellationReason)Volatile.Read(ref _cancellationReason);
     public ILogger Logger => _runtime.Logger;
+
+    private CancellationTokenSource Cancellation
+    {
+        get
+        {
+            var cancellation = Volatile.Read(ref _cancellation);
+            if (cancellation is not null)
+            {
+                return cancellation;
+            }
+
+            var created = new CancellationTokenSource();
+            return Interlocked.CompareExchange(ref _cancellation, created, null) ?? created;
+        }
+    }
 
     /// <summary>The progress-less heartbeat the liveness pump sends for this task (built once).</summary>
     public WorkerToServer LivenessFrame => _livenessFrame ??= new WorkerToServer
@@ -66,7 +82,7 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
         {
             try
             {
-                _cancellation.Cancel();
+                Cancellation.Cancel();
             }
             catch (AggregateException ex)
             {
@@ -274,7 +290,7 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
             case ActivityInputException or ActivityOutputException:
                 _runtime.Log.ActivityCodecFailed(exception, Task.ActivityType, Key.WorkflowId, Key.Position, Key.Attempt);
                 return Failure(ActivityErrorKind.Terminal, exception.Message, null);
-            case OperationCanceledException when _cancellation.IsCancellationRequested:
+            case OperationCanceledException when Volatile.Read(ref _cancellation)?.IsCancellationRequested == true:
                 return CancellationReason == ActivityCancellationReason.CancelRequested
                     ? Failure(ActivityErrorKind.Terminal, "The activity was cancelled at the engine's request.", null)
                     : Failure(ActivityErrorKind.Retryable, "The activity was cancelled because the worker is shutting down.", null);

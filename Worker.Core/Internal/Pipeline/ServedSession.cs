@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Aion.Worker.Diagnostics;
 using Aion.Worker.Internal.Telemetry;
@@ -427,6 +428,7 @@ internal sealed class ServedSession
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ProcessAsync(OutboundItem item)
     {
         switch (item.Kind)
