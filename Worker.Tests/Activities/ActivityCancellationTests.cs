@@ -150,10 +150,10 @@ public sealed class ActivityCancellationTests
         var blocking = harness.Engine.Dispatch("block", "in", At(WorkflowA));
         await probe.Started(WorkflowA).Within();
         var queued = harness.Engine.Dispatch("wait", "in", At(WorkflowB));
-        await Bounds.UntilAsync(() => harness.Worker.Runtime.InFlightCount == 2);
+        await Poll.UntilAsync(() => harness.Worker.Runtime.InFlightCount == 2);
 
         harness.Engine.CancelActivity(WorkflowB, 3);
-        await Bounds.UntilAsync(() => harness.Logs.Entries.Any(e => e.EventId.Id == 28));
+        await Poll.UntilAsync(() => harness.Logs.Entries.Any(e => e.EventId.Id == 28));
         probe.Release.SetResult();
         await blocking.Result.Within();
         var result = await queued.Result.Within();

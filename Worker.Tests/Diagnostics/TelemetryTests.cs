@@ -68,7 +68,7 @@ public sealed class TelemetryTests
         using var unacked = new MetricCollector<int>(WorkerTelemetry.Meter, AionWorkerDiagnostics.Instruments.ResultsUnacked);
         await harness.StartAndRegisterAsync();
         var first = harness.Engine.Dispatch("block", new Input(1));
-        await Eventually.TrueAsync(() => harness.Worker.RunningActivities == 1);
+        await Poll.UntilAsync(() => harness.Worker.RunningActivities == 1);
 
         inFlight.RecordObservableInstruments();
         slots.RecordObservableInstruments();
@@ -77,7 +77,7 @@ public sealed class TelemetryTests
 
         release.SetResult();
         await first.Result.Within();
-        await Eventually.TrueAsync(() => harness.Worker.RunningActivities == 0);
+        await Poll.UntilAsync(() => harness.Worker.RunningActivities == 0);
         unacked.RecordObservableInstruments();
         Assert.That(unacked.GetMeasurementSnapshot().Last(m => Mine(m.Tags, harness)).Value, Is.EqualTo(1));
         await harness.StopAsync();

@@ -73,14 +73,7 @@ internal sealed class GrpcHarness : IAsyncDisposable
     }
 
     /// <summary>Polls (real time, bounded) until a worker-side condition holds; never used to prove timing.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var bound = new CancellationTokenSource(Bounds.Default);
-        while (!condition())
-        {
-            await Task.Delay(5, bound.Token);
-        }
-    }
+    public static Task WaitUntilAsync(Func<bool> condition) => Poll.UntilAsync(condition);
 
     public GrpcHarness Start()
     {
