@@ -36,7 +36,7 @@ internal static partial class LoadDriver
         var concurrencies = Option(args, "--concurrency", "1,64").Split(',').Select(int.Parse).ToArray();
         var tasksOverride = Option(args, "--tasks", string.Empty);
 
-        Console.WriteLine($"# Aion.Worker load driver — {DateTime.UtcNow:yyyy-MM-dd} — {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+        Console.WriteLine($"# Aion.Worker load driver — {TimeProvider.System.GetUtcNow():yyyy-MM-dd} — {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         Console.WriteLine($"# command: dotnet run -c Release --project Worker.Benchmarks -- load {string.Join(' ', args)}");
         Console.WriteLine();
         Console.WriteLine(LoadResult.Header);

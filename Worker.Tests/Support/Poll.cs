@@ -26,8 +26,9 @@ public static class Poll
     /// </summary>
     public static async Task HoldsAsync(Func<bool> condition, string what, TimeSpan? window = null)
     {
-        var until = DateTime.UtcNow + (window ?? TimeSpan.FromMilliseconds(100));
-        while (DateTime.UtcNow < until)
+        var span = window ?? TimeSpan.FromMilliseconds(100);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (watch.Elapsed < span)
         {
             Assert.That(condition(), Is.True, what);
             await Task.Delay(1, CancellationToken.None).ConfigureAwait(false);
