@@ -107,7 +107,9 @@ public sealed class FaultInjectionSoakTests
                 dispatched.Add(engine.Dispatch("square", n));
             }
 
-            if (dispatched.Count == TaskCount && dispatched.All(t => t.IsCompleted))
+            // Done once every task completed and every kind of fault hit at least once (a fast run
+            // may finish its tasks before the dice rolled all four).
+            if (dispatched.Count == TaskCount && dispatched.All(t => t.IsCompleted) && faults.Values.All(count => count > 0))
             {
                 break;
             }
