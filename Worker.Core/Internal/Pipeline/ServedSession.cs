@@ -72,8 +72,6 @@ internal sealed class ServedSession
 
     public WorkerRegistration Registration { get; }
 
-    public bool DrainSeen => _drainSeen;
-
     /// <summary>Whether shutdown ended the session before its replay finished.</summary>
     public bool InterruptedReplay { get; private set; }
 
@@ -375,6 +373,9 @@ internal sealed class ServedSession
         try
         {
             var entries = _replay;
+
+            // The session keeps no reference to the snapshot: acked entries can be collected during a long session.
+            _replay = [];
             if (entries.Length > 0)
             {
                 _runtime.Log.Replaying(_runtime.Settings.Identity, entries.Length, Id);
