@@ -22,13 +22,16 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
     private readonly RunController _controller;
     private readonly IWorkerTransport? _transport;
     private WorkerRegistration? _registration;
+    private readonly WorkerStatusTracker _status;
     private Activity? _sessionSpan;
+    private CancellationTokenRegistration _stopping;
     private int _running;
 
-    internal AionWorker(WorkerSettings settings, ActivityRegistry registry, IPayloadCodec codec, IReadOnlyCollection<string> acceptedContentTypes, IWorkerTransport? transport, TimeProvider time, ILogger logger, IReadOnlyList<IActivityInterceptor> interceptors)
+    internal AionWorker(WorkerSettings settings, ActivityRegistry registry, IPayloadCodec codec, IReadOnlyCollection<string> acceptedContentTypes, IWorkerTransport? transport, TimeProvider time, ILogger logger, IReadOnlyList<IActivityInterceptor> interceptors, WorkerTelemetry? telemetry = null)
     {
         _transport = transport;
-        _runtime = new WorkerRuntime(settings, registry, codec, acceptedContentTypes, time, logger, interceptors);
+        _status = new WorkerStatusTracker(time);
+        _runtime = new WorkerRuntime(settings, registry, codec, acceptedContentTypes, time, logger, interceptors, telemetry);
         _controller = new RunController(_runtime, this);
         ActivityTypes = registry.SortedTypes();
     }
@@ -59,6 +62,15 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
     /// <summary>How many results wait for the engine's acknowledgement.</summary>
     public int UnackedResults => _runtime.Tracker.Count;
 
+    /// <summary>Where the run is now: its state, the drop counter and the latest error (an immutable snapshot).</summary>
+    /// <remarks>
+    /// <see cref="AionWorkerState.NotStarted"/> → <see cref="AionWorkerState.Connecting"/> →
+    /// <see cref="AionWorkerState.Registered"/> ⇄ <see cref="AionWorkerState.Reconnecting"/>, then
+    /// <see cref="AionWorkerState.Stopping"/> → <see cref="AionWorkerState.Stopped"/> on shutdown, or
+    /// <see cref="AionWorkerState.Failed"/> when the run fails. Health checks read it.
+    /// </remarks>
+    public AionWorkerStatus Status => _status.Current;
+
     internal WorkerRuntime Runtime => _runtime;
 
     internal RunController Controller => _controller;
@@ -79,10 +91,14 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
     public async Task RunAsync(CancellationToken shutdown, CancellationToken abandon)
     {
         var transport = _transport ?? throw new InvalidOperationException("No transport is configured: call UseTransport (or UseGrpc / UseInMemory) on the builder.");
-        EnterRun();
+        EnterRun(shutdown);
         try
         {
             await _controller.RunAsync(transport, shutdown, abandon).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (_status.RunFailed(ex))
+        {
+            throw;
         }
         finally
         {
@@ -102,10 +118,14 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
     public async Task<SessionEnd> RunSessionAsync(IWorkerSession session, CancellationToken shutdown = default)
     {
         ArgumentNullException.ThrowIfNull(session);
-        EnterRun();
+        EnterRun(shutdown);
         try
         {
             return await _controller.RunSessionAsync(session, shutdown).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (_status.RunFailed(ex))
+        {
+            throw;
         }
         finally
         {
@@ -116,7 +136,8 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
     void RunController.IWorkerSessionEvents.Started(WorkerRegistration registration)
     {
         Volatile.Write(ref _registration, registration);
-        WorkerTelemetry.SessionsOpened.Add(1, _runtime.IdentityTag);
+        _status.SessionStarted(registration);
+        _runtime.Telemetry.SessionsOpened.Add(1, _runtime.IdentityTag);
         var span = WorkerTelemetry.Source.StartActivity(AionWorkerDiagnostics.Spans.Session, ActivityKind.Client);
         if (span is not null)
         {
@@ -131,8 +152,9 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
     void RunController.IWorkerSessionEvents.Ended(SessionEnd end, int drops)
     {
         Volatile.Write(ref _registration, null);
+        _status.SessionEnded(end, drops);
         var kind = WorkerTelemetry.EndKindName(end.Kind);
-        WorkerTelemetry.SessionsEnded.Add(1, _runtime.IdentityTag, new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.EndKind, kind));
+        _runtime.Telemetry.SessionsEnded.Add(1, _runtime.IdentityTag, new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.EndKind, kind));
         if (Interlocked.Exchange(ref _sessionSpan, null) is { } span)
         {
             span.SetTag(AionWorkerDiagnostics.Tags.EndKind, kind);
@@ -147,6 +169,8 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
         Raise(SessionEnded, new SessionEndedEventArgs(end, drops));
     }
 
+    void RunController.IWorkerSessionEvents.EstablishmentFailed(AionWorkerException error) => _status.EstablishmentFailed(error);
+
     private void Raise<T>(EventHandler<T>? handler, T args)
     {
         try
@@ -159,19 +183,23 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
         }
     }
 
-    private void EnterRun()
+    private void EnterRun(CancellationToken shutdown)
     {
         if (Interlocked.Exchange(ref _running, 1) != 0)
         {
             throw new InvalidOperationException("This worker is already running; a worker serves one run (or one session) at a time.");
         }
 
-        WorkerTelemetry.Register(_runtime);
+        _status.RunStarted();
+        _stopping = shutdown.UnsafeRegister(static state => ((WorkerStatusTracker)state!).ShutdownRequested(), _status);
+        _runtime.Telemetry.Register(_runtime);
     }
 
     private void ExitRun()
     {
-        WorkerTelemetry.Unregister(_runtime);
+        _stopping.Dispose();
+        _status.RunEnded();
+        _runtime.Telemetry.Unregister(_runtime);
         Volatile.Write(ref _registration, null);
         Volatile.Write(ref _running, 0);
     }

@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using Aion.Worker.Codec;
 using Aion.Worker.Internal;
 using Aion.Worker.Internal.Activities;
+using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -16,6 +18,7 @@ public sealed class AionWorkerBuilder
     private IPayloadCodec _codec = JsonPayloadCodec.Default;
     private TimeProvider _time = TimeProvider.System;
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
+    private IMeterFactory? _meterFactory;
     private readonly List<IActivityInterceptor> _interceptors = [];
 
     internal AionWorkerBuilder(AionWorkerOptions options)
@@ -136,6 +139,21 @@ public sealed class AionWorkerBuilder
         return this;
     }
 
+    /// <summary>Creates the worker's <c>Aion.Worker</c> meter and instruments through <paramref name="meterFactory"/> (a host's).</summary>
+    /// <param name="meterFactory">The factory, e.g. the host's <see cref="IMeterFactory"/> service.</param>
+    /// <returns>This builder.</returns>
+    /// <remarks>
+    /// Without a factory the worker records on one process-wide <c>Aion.Worker</c> meter. With one, its
+    /// measurements go to that factory's meter only (shared with the other workers built with the
+    /// same factory), so tests and several hosts in one process do not see each other's
+    /// measurements. The hosting package passes the host's factory automatically.
+    /// </remarks>
+    public AionWorkerBuilder UseMeterFactory(IMeterFactory meterFactory)
+    {
+        _meterFactory = meterFactory ?? throw new ArgumentNullException(nameof(meterFactory));
+        return this;
+    }
+
     /// <summary>Validates everything and builds the worker.</summary>
     /// <returns>The worker, ready to run.</returns>
     /// <exception cref="InvalidOperationException">One message naming every invalid option, and missing activities or an unaccepted codec.</exception>
@@ -154,6 +172,6 @@ public sealed class AionWorkerBuilder
         }
 
         var settings = WorkerSettings.From(_options, problems);
-        return new AionWorker(settings, _registry.Snapshot(), _codec, accepted, _transport, _time, _loggerFactory.CreateLogger("Aion.Worker"), [.. _interceptors]);
+        return new AionWorker(settings, _registry.Snapshot(), _codec, accepted, _transport, _time, _loggerFactory.CreateLogger("Aion.Worker"), [.. _interceptors], WorkerTelemetry.For(_meterFactory));
     }
 }

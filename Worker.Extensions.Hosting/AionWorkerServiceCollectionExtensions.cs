@@ -65,7 +65,10 @@ public static class AionWorkerServiceCollectionExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AionWorkerOptions>, AionWorkerOptionsValidator>());
-        options.ValidateOnStart();
+
+        // One startup validation for every worker: one OptionsValidationException with every problem.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AionWorkersStartupValidation>, AionWorkersStartupValidator>());
+        services.AddOptions<AionWorkersStartupValidation>().ValidateOnStart();
         services.TryAddSingleton<AionWorkerRegistry>();
         services.AddSingleton<IHostedService>(provider => new AionWorkerHostedService(definition, provider));
         return new AionWorkerServiceBuilder(services, name, definition);

@@ -1,5 +1,4 @@
 using Aion.Worker;
-using Aion.Worker.Diagnostics;
 using Aion.Worker.Samples.Hosting;
 using Aion.Worker.Transport.InMemory;
 using Microsoft.Extensions.Configuration;
@@ -27,7 +26,7 @@ if (string.IsNullOrWhiteSpace(endpoint))
     worker.UseTransport(_ => engine.CreateTransport());
     builder.Services.AddHostedService(services => new SampleTaskPusher(
         engine,
-        builder.Configuration.GetValue("Aion:Sample:Tasks", 20),
+        builder.Configuration.GetValue("Aion:Sample:Tasks", 5),
         builder.Configuration.GetValue("Aion:Sample:ExitWhenDone", true),
         services.GetRequiredService<IHostApplicationLifetime>()));
 }
@@ -36,9 +35,12 @@ else
     SampleTransports.UseEndpoint(worker, new Uri(endpoint));
 }
 
+// One line each for the worker's spans and metrics. The console exporter prints every instrument
+// at each export: once a minute (and at shutdown) keeps the log readable.
 builder.Services.AddOpenTelemetry()
-    .WithTracing(tracing => tracing.AddSource(AionWorkerDiagnostics.SourceName).AddConsoleExporter())
-    .WithMetrics(metrics => metrics.AddMeter(AionWorkerDiagnostics.MeterName).AddConsoleExporter());
+    .WithTracing(tracing => tracing.AddAionWorkerInstrumentation().AddConsoleExporter())
+    .WithMetrics(metrics => metrics.AddAionWorkerInstrumentation().AddConsoleExporter((_, reader) =>
+        reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)builder.Configuration.GetValue("Aion:Sample:MetricsExportInterval", TimeSpan.FromMinutes(1)).TotalMilliseconds));
 
 await builder.Build().RunAsync();
 
@@ -47,6 +49,13 @@ internal sealed class SampleTaskPusher(InMemoryEngine engine, int tasks, bool ex
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // After the host's "Application started. Press Ctrl+C to shut down." line.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            await started.Task.WaitAsync(stoppingToken);
+        }
+
         await engine.WaitForSessionAsync(1, stoppingToken);
         var dispatched = Enumerable.Range(1, tasks)
             .Select(i => engine.Dispatch("billing.charge", new ChargeRequest($"acct-{i}", i % 5 == 0 ? 0 : i * 100)))

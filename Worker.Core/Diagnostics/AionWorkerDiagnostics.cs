@@ -14,6 +14,18 @@ public static class AionWorkerDiagnostics
     /// <summary>The <see cref="System.Diagnostics.Metrics.Meter"/> name: <c>Aion.Worker</c>.</summary>
     public const string MeterName = "Aion.Worker";
 
+    /// <summary>The task label holding a W3C trace context's <c>traceparent</c>: the activity span continues that trace.</summary>
+    /// <remarks>
+    /// When an <see cref="Protocol.ActivityTask"/>'s labels carry a valid <c>traceparent</c> (and
+    /// optionally <see cref="TraceStateLabel"/>), the <see cref="Spans.Activity"/> span is started as a
+    /// child of that remote parent, so the activity joins the trace of whatever scheduled it. An
+    /// invalid value is ignored (the span is a root span).
+    /// </remarks>
+    public const string TraceParentLabel = "traceparent";
+
+    /// <summary>The task label holding a W3C trace context's <c>tracestate</c>, used with <see cref="TraceParentLabel"/>.</summary>
+    public const string TraceStateLabel = "tracestate";
+
     /// <summary>Span names.</summary>
     public static class Spans
     {

@@ -78,7 +78,9 @@ public sealed class AionWorkerOptions
     /// <returns>One line per problem, naming the option and its rule; empty when the options are valid.</returns>
     public IReadOnlyList<string> Validate() => Internal.WorkerSettings.Problems(this);
 
-    internal AionWorkerOptions Clone()
+    /// <summary>Copies these options, with their own <see cref="Namespaces"/> list and <see cref="Reconnect"/> options.</summary>
+    /// <returns>A copy that can be changed without affecting this instance.</returns>
+    public AionWorkerOptions Clone()
     {
         var clone = (AionWorkerOptions)MemberwiseClone();
         clone.Namespaces = Namespaces is null ? null : [.. Namespaces];

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -17,7 +18,8 @@ internal sealed partial class AionWorkerHostedService(HostedWorkerDefinition def
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var options = services.GetRequiredService<IOptionsMonitor<AionWorkerOptions>>().Get(definition.Name);
+        // A copy: the options monitor's instance is shared and must not change under its other readers.
+        var options = services.GetRequiredService<IOptionsMonitor<AionWorkerOptions>>().Get(definition.Name).Clone();
         if (!definition.Hosting.FailFastOnStartup)
         {
             options.Reconnect ??= new ReconnectOptions();
@@ -34,6 +36,11 @@ internal sealed partial class AionWorkerHostedService(HostedWorkerDefinition def
         if (services.GetService<TimeProvider>() is { } time)
         {
             builder.UseTimeProvider(time);
+        }
+
+        if (services.GetService<IMeterFactory>() is { } meterFactory)
+        {
+            builder.UseMeterFactory(meterFactory);
         }
 
         definition.Apply(builder, services);

@@ -29,11 +29,11 @@ public sealed class TelemetryTests
     public async Task Counters_and_duration_histogram_carry_the_exact_names_and_tags()
     {
         await using var harness = Harness();
-        using var received = new MetricCollector<long>(WorkerTelemetry.Meter, AionWorkerDiagnostics.Instruments.TasksReceived);
-        using var completed = new MetricCollector<long>(WorkerTelemetry.Meter, AionWorkerDiagnostics.Instruments.TasksCompleted);
-        using var failed = new MetricCollector<long>(WorkerTelemetry.Meter, AionWorkerDiagnostics.Instruments.TasksFailed);
-        using var duration = new MetricCollector<double>(WorkerTelemetry.Meter, AionWorkerDiagnostics.Instruments.ActivityDuration);
-        using var sessions = new MetricCollector<long>(WorkerTelemetry.Meter, AionWorkerDiagnostics.Instruments.SessionsOpened);
+        using var received = new MetricCollector<long>(WorkerTelemetry.Shared.Meter, AionWorkerDiagnostics.Instruments.TasksReceived);
+        using var completed = new MetricCollector<long>(WorkerTelemetry.Shared.Meter, AionWorkerDiagnostics.Instruments.TasksCompleted);
+        using var failed = new MetricCollector<long>(WorkerTelemetry.Shared.Meter, AionWorkerDiagnostics.Instruments.TasksFailed);
+        using var duration = new MetricCollector<double>(WorkerTelemetry.Shared.Meter, AionWorkerDiagnostics.Instruments.ActivityDuration);
+        using var sessions = new MetricCollector<long>(WorkerTelemetry.Shared.Meter, AionWorkerDiagnostics.Instruments.SessionsOpened);
         await harness.StartAndRegisterAsync();
 
         await harness.Engine.Dispatch("math.ok", new Input(1)).Result.Within();
@@ -63,9 +63,9 @@ public sealed class TelemetryTests
             return new Output(input.Value);
         }));
         harness.Engine.AckMode = Aion.Worker.Transport.InMemory.AckMode.Withhold;
-        using var inFlight = new MetricCollector<int>(WorkerTelemetry.Meter, AionWorkerDiagnostics.Instruments.ActivitiesInFlight);
-        using var slots = new MetricCollector<int>(WorkerTelemetry.Meter, AionWorkerDiagnostics.Instruments.SlotsAvailable);
-        using var unacked = new MetricCollector<int>(WorkerTelemetry.Meter, AionWorkerDiagnostics.Instruments.ResultsUnacked);
+        using var inFlight = new MetricCollector<int>(WorkerTelemetry.Shared.Meter, AionWorkerDiagnostics.Instruments.ActivitiesInFlight);
+        using var slots = new MetricCollector<int>(WorkerTelemetry.Shared.Meter, AionWorkerDiagnostics.Instruments.SlotsAvailable);
+        using var unacked = new MetricCollector<int>(WorkerTelemetry.Shared.Meter, AionWorkerDiagnostics.Instruments.ResultsUnacked);
         await harness.StartAndRegisterAsync();
         var first = harness.Engine.Dispatch("block", new Input(1));
         await Poll.UntilAsync(() => harness.Worker.RunningActivities == 1);

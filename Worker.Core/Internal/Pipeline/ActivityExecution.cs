@@ -128,20 +128,7 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
     private async Task RunAsync()
     {
         var started = _runtime.Time.GetTimestamp();
-        using var span = WorkerTelemetry.Source.StartActivity(AionWorkerDiagnostics.Spans.Activity, ActivityKind.Internal);
-        if (span is not null)
-        {
-            span.DisplayName = Task.ActivityType;
-            span.SetTag(AionWorkerDiagnostics.Tags.Identity, _runtime.Settings.Identity);
-            span.SetTag(AionWorkerDiagnostics.Tags.ActivityType, Task.ActivityType);
-            span.SetTag(AionWorkerDiagnostics.Tags.WorkflowId, Key.WorkflowId);
-            span.SetTag(AionWorkerDiagnostics.Tags.ActivityId, Key.Position);
-            span.SetTag(AionWorkerDiagnostics.Tags.Attempt, Key.Attempt);
-            if (Task.RunId is not null)
-            {
-                span.SetTag(AionWorkerDiagnostics.Tags.RunId, Task.RunId.Uuid);
-            }
-        }
+        using var span = WorkerTelemetry.StartActivitySpan(Task, _runtime.Settings.Identity);
 
         WorkerToServer frame;
         try
@@ -201,14 +188,14 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
         var outcomeTag = new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.Outcome, outcome);
         if (result.OutcomeCase == ActivityResult.OutcomeOneofCase.Result)
         {
-            WorkerTelemetry.TasksCompleted.Add(1, _runtime.IdentityTag, typeTag);
+            _runtime.Telemetry.TasksCompleted.Add(1, _runtime.IdentityTag, typeTag);
         }
         else
         {
-            WorkerTelemetry.TasksFailed.Add(1, _runtime.IdentityTag, typeTag, outcomeTag);
+            _runtime.Telemetry.TasksFailed.Add(1, _runtime.IdentityTag, typeTag, outcomeTag);
         }
 
-        WorkerTelemetry.ActivityDuration.Record(_runtime.Time.GetElapsedTime(started).TotalSeconds, _runtime.IdentityTag, typeTag, outcomeTag);
+        _runtime.Telemetry.ActivityDuration.Record(_runtime.Time.GetElapsedTime(started).TotalSeconds, _runtime.IdentityTag, typeTag, outcomeTag);
         if (span is not null)
         {
             span.SetTag(AionWorkerDiagnostics.Tags.Outcome, outcome);

@@ -296,7 +296,7 @@ internal sealed class ServedSession
         }
 
         var execution = _runtime.CreateExecution(task, Registration.HeartbeatWindow, Id);
-        WorkerTelemetry.TasksReceived.Add(1, _runtime.IdentityTag, new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.ActivityType, task.ActivityType));
+        _runtime.Telemetry.TasksReceived.Add(1, _runtime.IdentityTag, new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.ActivityType, task.ActivityType));
         if (!_runtime.TryAdmit(execution))
         {
             _runtime.Log.DuplicateDispatch(execution.Key.WorkflowId, execution.Key.Position, execution.Key.Attempt);
@@ -486,7 +486,7 @@ internal sealed class ServedSession
     {
         if (count > 0)
         {
-            WorkerTelemetry.HeartbeatsSent.Add(count, _runtime.IdentityTag, kind);
+            _runtime.Telemetry.HeartbeatsSent.Add(count, _runtime.IdentityTag, kind);
         }
     }
 

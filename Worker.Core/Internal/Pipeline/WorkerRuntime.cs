@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Aion.Worker.Codec;
 using Aion.Worker.Internal.Activities;
+using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Protocol;
 using Aion.Worker.Transport;
 using Grpc.Core;
@@ -27,9 +28,10 @@ internal sealed class WorkerRuntime
     private int _running;
     private long _lastSessionId;
 
-    public WorkerRuntime(WorkerSettings settings, ActivityRegistry registry, IPayloadCodec codec, IReadOnlyCollection<string> acceptedContentTypes, TimeProvider time, ILogger logger, IReadOnlyList<IActivityInterceptor>? interceptors = null)
+    public WorkerRuntime(WorkerSettings settings, ActivityRegistry registry, IPayloadCodec codec, IReadOnlyCollection<string> acceptedContentTypes, TimeProvider time, ILogger logger, IReadOnlyList<IActivityInterceptor>? interceptors = null, WorkerTelemetry? telemetry = null)
     {
         Settings = settings;
+        Telemetry = telemetry ?? WorkerTelemetry.Shared;
         Interceptors = interceptors ?? [];
         IdentityTag = new KeyValuePair<string, object?>(Diagnostics.AionWorkerDiagnostics.Tags.Identity, settings.Identity);
         Registry = registry;
@@ -46,6 +48,9 @@ internal sealed class WorkerRuntime
     }
 
     public WorkerSettings Settings { get; }
+
+    /// <summary>This worker's instruments (its host's meter, or the process-wide one).</summary>
+    public WorkerTelemetry Telemetry { get; }
     public IReadOnlyList<IActivityInterceptor> Interceptors { get; }
 
     /// <summary>The identity tag every measurement of this worker carries.</summary>

@@ -29,6 +29,8 @@ internal sealed class RunController
         void Started(WorkerRegistration registration);
 
         void Ended(SessionEnd end, int drops);
+
+        void EstablishmentFailed(AionWorkerException error);
     }
 
     /// <summary>Random source for jitter; replaceable in tests.</summary>
@@ -297,6 +299,7 @@ internal sealed class RunController
             catch (Exception ex)
             {
                 var error = WorkerRuntime.ToWorkerException(ex);
+                _events.EstablishmentFailed(error);
                 if (!error.IsRetryable)
                 {
                     _runtime.Log.NonRetryable(error, _settings.Identity);
@@ -451,7 +454,7 @@ internal sealed class RunController
     }
 
     private void RecordBackoff(TimeSpan delay, string phase) =>
-        WorkerTelemetry.ReconnectBackoff.Record(delay.TotalSeconds, _runtime.IdentityTag, new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.Phase, phase));
+        _runtime.Telemetry.ReconnectBackoff.Record(delay.TotalSeconds, _runtime.IdentityTag, new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.Phase, phase));
 
     private static async Task DisposeQuietlyAsync(IWorkerSession session)
     {
