@@ -1,0 +1,20 @@
+using Aion.Worker;
+
+namespace Snippets.Readme;
+
+public static class Grpc
+{
+    public static AionWorker Build(AionWorkerOptions options)
+    {
+        #region grpc
+        var worker = AionWorker.CreateBuilder(options)
+            .AddActivity<ChargeRequest, Receipt>("billing.charge", ChargeAsync)
+            .UseGrpc(new Uri("http://127.0.0.1:50051"), grpc => grpc.MaxReceiveMessageSize = 4 * 1024 * 1024)
+            .Build();
+        #endregion
+        return worker;
+    }
+
+    private static Task<Receipt> ChargeAsync(ChargeRequest request, ActivityContext context) =>
+        Task.FromResult(new Receipt("r", request.Amount));
+}
