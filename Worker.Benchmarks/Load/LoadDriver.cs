@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Runtime.InteropServices;
 using Aion.Worker.Protocol;
 using Aion.Worker.Transport.InMemory;
@@ -19,22 +18,10 @@ internal static partial class LoadDriver
     internal static readonly Payload NoOpInput = new() { ContentType = "application/json", Bytes = ByteString.CopyFromUtf8("""{"n":1}""") };
     internal static readonly Payload JsonInput = new() { ContentType = "application/json", Bytes = ByteString.CopyFromUtf8("""{"id":42,"name":"bench","amountCents":1999,"tags":["a","b"]}""") };
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The throughput run (<c>load …</c>); the command line is parsed and validated by <see cref="LoadCommand"/>.</summary>
+    public static async Task<int> RunAsync(LoadSettings settings)
     {
-        if (args.Length > 0 && args[0] == "inflight")
-        {
-            return await Scenarios.InFlightAsync(args[1..]);
-        }
-
-        if (args.Length > 0 && args[0] == "recovery")
-        {
-            return await Scenarios.RecoveryAsync(args[1..]);
-        }
-
-        var transports = Option(args, "--transport", "inmemory").Split(',');
-        var workloads = Option(args, "--workload", "noop,json").Split(',');
-        var concurrencies = Option(args, "--concurrency", "1,64").Split(',').Select(int.Parse).ToArray();
-        var tasksOverride = Option(args, "--tasks", string.Empty);
+        var (transports, workloads, concurrencies, args) = (settings.Transports, settings.Workloads, settings.Concurrencies, settings.Arguments);
 
         Console.WriteLine($"# Aion.Worker load driver — {TimeProvider.System.GetUtcNow():yyyy-MM-dd} — {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         Console.WriteLine($"# command: dotnet run -c Release --project Worker.Benchmarks -- load {string.Join(' ', args)}");
@@ -46,7 +33,7 @@ internal static partial class LoadDriver
             {
                 foreach (var concurrency in concurrencies)
                 {
-                    var tasks = tasksOverride.Length > 0 ? int.Parse(tasksOverride, CultureInfo.InvariantCulture) : DefaultTasks(transport, concurrency);
+                    var tasks = settings.Tasks ?? DefaultTasks(transport, concurrency);
                     var result = transport switch
                     {
                         "inmemory" => await InMemoryAsync(workload, concurrency, tasks),
@@ -162,12 +149,6 @@ internal static partial class LoadDriver
 
         await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
         engine.OnResultReceived = null;
-    }
-
-    internal static string Option(string[] args, string name, string fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
     }
 
     internal sealed record EchoRecord(int Id, string Name, long AmountCents, string[] Tags);

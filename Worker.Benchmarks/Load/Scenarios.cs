@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Aion.Worker.Protocol;
 using Aion.Worker.Transport.InMemory;
 using Grpc.Core;
@@ -16,9 +15,9 @@ internal static class Scenarios
     /// the tasks were sent and once every activity runs, divided by N. Includes everything either
     /// side keeps per task (the task message itself, the engine's channel, the worker's state).
     /// </summary>
-    public static async Task<int> InFlightAsync(string[] args)
+    public static async Task<int> InFlightAsync(int tasks)
     {
-        var count = int.Parse(LoadDriver.Option(args, "--tasks", "10000"), CultureInfo.InvariantCulture);
+        var count = tasks;
         var started = 0;
         var allStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -102,10 +101,9 @@ internal static class Scenarios
     /// stream: the time from the drop until the next session has received every replayed result and
     /// the worker has read every ack, minus the worker's redial backoff.
     /// </summary>
-    public static async Task<int> RecoveryAsync(string[] args)
+    public static async Task<int> RecoveryAsync(int tasks, int rounds)
     {
-        var count = int.Parse(LoadDriver.Option(args, "--tasks", "10000"), CultureInfo.InvariantCulture);
-        var rounds = int.Parse(LoadDriver.Option(args, "--rounds", "5"), CultureInfo.InvariantCulture);
+        var count = tasks;
         var backoff = TimeSpan.FromMilliseconds(50);
         Console.WriteLine("| scenario | unacked results | drop → next session accepted ms | session accepted → all replayed and acked ms | total − backoff (50 ms) ms |");
         Console.WriteLine("|---|---:|---:|---:|---:|");
