@@ -49,6 +49,17 @@ public sealed class HostedWorkerTests
 
         public List<(int Id, bool OutcomeTracked)> DisposedIds { get; } = [];
 
+        public int DisposedCount
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return DisposedIds.Count;
+                }
+            }
+        }
+
         public void Created(ScopedLedger ledger)
         {
             lock (_gate)
@@ -125,7 +136,9 @@ public sealed class HostedWorkerTests
         var session = await engine.WaitForSessionAsync(1).Within();
         var tasks = Enumerable.Range(1, 3).Select(i => engine.Dispatch("billing.charge", new Order(i))).ToArray();
         var results = await Task.WhenAll(tasks.Select(t => t.Result)).Within();
-        await engine.WaitUntilAsync(() => log.DisposedIds.Count == 3, Bounds.Token());
+        // Scopes are disposed right after the outcome is recorded, possibly after the engine's last
+        // event: poll rather than wait on engine events.
+        await Poll.UntilAsync(() => log.DisposedCount == 3, "every scope to be disposed");
         session.AckPending();
         await host.StopAsync().Within();
 
