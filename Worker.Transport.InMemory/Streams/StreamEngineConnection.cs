@@ -1,13 +1,14 @@
 using System.IO.Pipelines;
 using System.Threading.Channels;
 using Aion.Worker.Protocol;
-using Aion.Worker.Transport.InMemory;
+using Aion.Worker.Transport.InMemory.Internal;
+using Aion.Worker.Transport.Streams;
 using Aion.Worker.Transport.Streams.Internal;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
-namespace Aion.Worker.Transport.Streams;
+namespace Aion.Worker.Transport.InMemory;
 
 /// <summary>
 /// The engine's side of one stream connection, so an <see cref="InMemoryEngine"/> serves the stream

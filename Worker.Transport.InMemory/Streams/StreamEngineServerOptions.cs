@@ -1,7 +1,8 @@
+using Aion.Worker.Transport.Streams;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Aion.Worker.Transport.Streams;
+namespace Aion.Worker.Transport.InMemory;
 
 /// <summary>Settings of the engine side of the stream transport (<see cref="StreamEngineServer"/>, <see cref="StreamEngineConnection"/>).</summary>
 public sealed class StreamEngineServerOptions

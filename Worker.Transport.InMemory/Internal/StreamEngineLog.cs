@@ -1,12 +1,12 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
-namespace Aion.Worker.Transport.Streams.Internal;
+namespace Aion.Worker.Transport.InMemory.Internal;
 
 /// <summary>The engine adapter's log entries, with stable event ids.</summary>
 internal static partial class StreamEngineLog
 {
-    public const string Category = "Aion.Worker.Transport.Streams";
+    public const string Category = "Aion.Worker.Transport.InMemory.StreamEngine";
 
     [LoggerMessage(101, LogLevel.Debug, "Stream engine accepted a connection from {Remote}")]
     public static partial void Accepted(ILogger logger, string remote);

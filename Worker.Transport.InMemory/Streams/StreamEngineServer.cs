@@ -1,10 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
-using Aion.Worker.Transport.InMemory;
+using Aion.Worker.Transport.InMemory.Internal;
+using Aion.Worker.Transport.Streams;
 using Aion.Worker.Transport.Streams.Internal;
 using Microsoft.Extensions.Logging;
 
-namespace Aion.Worker.Transport.Streams;
+namespace Aion.Worker.Transport.InMemory;
 
 /// <summary>
 /// Serves an <see cref="InMemoryEngine"/> over the stream transport on a TCP or Unix domain socket:
