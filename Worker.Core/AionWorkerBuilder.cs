@@ -10,12 +10,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Aion.Worker;
 
 /// <summary>Builds an <see cref="AionWorker"/>: activities, transport, codec, clock and logging.</summary>
-public sealed class AionWorkerBuilder
+/// <remarks>The <c>AddActivity</c> overloads come from <see cref="ActivityRegistrationBuilder{TBuilder}"/>.</remarks>
+public sealed class AionWorkerBuilder : ActivityRegistrationBuilder<AionWorkerBuilder>
 {
     private readonly AionWorkerOptions _options;
     private readonly ActivityRegistry _registry = new();
     private IWorkerTransport? _transport;
-    private IPayloadCodec _codec = JsonPayloadCodec.Default;
+    // Null until UseCodec: the default JSON codec is only created by Build when none was given.
+    private IPayloadCodec? _codec;
     private TimeProvider _time = TimeProvider.System;
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
     private IMeterFactory? _meterFactory;
@@ -27,70 +29,11 @@ public sealed class AionWorkerBuilder
         _options = options;
     }
 
-    /// <summary>Registers an asynchronous activity handler.</summary>
-    /// <typeparam name="TInput">The input type, decoded by the codec (<see cref="Protocol.Payload"/> for the raw payload).</typeparam>
-    /// <typeparam name="TOutput">The result type, encoded by the codec (<see cref="Protocol.Payload"/> to return a raw payload).</typeparam>
-    /// <param name="activityType">The activity type the engine dispatches; unique per worker.</param>
-    /// <param name="handler">Runs one execution.</param>
-    /// <returns>This builder.</returns>
-    /// <exception cref="ArgumentException">The type is empty or already registered.</exception>
-    public AionWorkerBuilder AddActivity<TInput, TOutput>(string activityType, Func<TInput, ActivityContext, Task<TOutput>> handler)
+    /// <inheritdoc />
+    public override AionWorkerBuilder AddActivity(ActivityDefinition definition)
     {
-        ArgumentNullException.ThrowIfNull(handler);
-        _registry.Add(activityType, new AsyncDelegateInvoker<TInput, TOutput>(handler));
-        return this;
-    }
-
-    /// <summary>Registers a synchronous activity handler (it runs on the thread pool).</summary>
-    /// <typeparam name="TInput">The input type, decoded by the codec.</typeparam>
-    /// <typeparam name="TOutput">The result type, encoded by the codec.</typeparam>
-    /// <param name="activityType">The activity type the engine dispatches; unique per worker.</param>
-    /// <param name="handler">Runs one execution.</param>
-    /// <returns>This builder.</returns>
-    /// <exception cref="ArgumentException">The type is empty or already registered.</exception>
-    public AionWorkerBuilder AddActivity<TInput, TOutput>(string activityType, Func<TInput, ActivityContext, TOutput> handler)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        _registry.Add(activityType, new SyncDelegateInvoker<TInput, TOutput>(handler));
-        return this;
-    }
-
-    /// <summary>Registers a class-based activity instance, shared by every execution.</summary>
-    /// <typeparam name="TInput">The input type, decoded by the codec.</typeparam>
-    /// <typeparam name="TOutput">The result type, encoded by the codec.</typeparam>
-    /// <param name="activityType">The activity type the engine dispatches; unique per worker.</param>
-    /// <param name="activity">The activity.</param>
-    /// <returns>This builder.</returns>
-    public AionWorkerBuilder AddActivity<TInput, TOutput>(string activityType, IActivity<TInput, TOutput> activity)
-    {
-        ArgumentNullException.ThrowIfNull(activity);
-        _registry.Add(activityType, new AsyncDelegateInvoker<TInput, TOutput>(activity.ExecuteAsync));
-        return this;
-    }
-
-    /// <summary>Registers a class-based activity created per execution and disposed after it.</summary>
-    /// <typeparam name="TInput">The input type, decoded by the codec.</typeparam>
-    /// <typeparam name="TOutput">The result type, encoded by the codec.</typeparam>
-    /// <param name="activityType">The activity type the engine dispatches; unique per worker.</param>
-    /// <param name="factory">Creates one activity per execution; it is disposed (sync or async) once the execution ends.</param>
-    /// <returns>This builder.</returns>
-    public AionWorkerBuilder AddActivity<TInput, TOutput>(string activityType, Func<IActivity<TInput, TOutput>> factory)
-    {
-        ArgumentNullException.ThrowIfNull(factory);
-        _registry.Add(activityType, new FactoryInvoker<TInput, TOutput>(factory));
-        return this;
-    }
-
-    /// <summary>Registers a class-based activity created per execution by a factory that sees the execution's context.</summary>
-    /// <typeparam name="TInput">The input type, decoded by the codec.</typeparam>
-    /// <typeparam name="TOutput">The result type, encoded by the codec.</typeparam>
-    /// <param name="activityType">The activity type the engine dispatches; unique per worker.</param>
-    /// <param name="factory">Creates one activity per execution, e.g. from <see cref="ActivityContext.Services"/>; it is disposed (sync or async) once the execution ends.</param>
-    /// <returns>This builder.</returns>
-    public AionWorkerBuilder AddActivity<TInput, TOutput>(string activityType, Func<ActivityContext, IActivity<TInput, TOutput>> factory)
-    {
-        ArgumentNullException.ThrowIfNull(factory);
-        _registry.Add(activityType, new ContextFactoryInvoker<TInput, TOutput>(factory));
+        ArgumentNullException.ThrowIfNull(definition);
+        _registry.Add(definition.ActivityType, definition.Invoker);
         return this;
     }
 
@@ -114,6 +57,13 @@ public sealed class AionWorkerBuilder
 
     /// <summary>Uses <paramref name="codec"/> for inputs, results, progress and failure details.</summary>
     /// <param name="codec">The codec; its content type must be accepted by the transport's engine.</param>
+    /// <remarks>
+    /// Without one, the worker uses <see cref="JsonPayloadCodec.Default"/> (reflection-based), or, where
+    /// reflection-based JSON is off (trimmed and native AOT apps), a JSON codec with no metadata: there,
+    /// register activities with the <c>AddActivity</c> overloads taking <c>JsonTypeInfo</c>, or use
+    /// <c>new JsonPayloadCodec(MyJsonContext.Default)</c>. Activities registered with <c>JsonTypeInfo</c>
+    /// read their input and write their result with it, whatever the codec.
+    /// </remarks>
     /// <returns>This builder.</returns>
     public AionWorkerBuilder UseCodec(IPayloadCodec codec)
     {
@@ -156,7 +106,7 @@ public sealed class AionWorkerBuilder
 
     /// <summary>Validates everything and builds the worker.</summary>
     /// <returns>The worker, ready to run.</returns>
-    /// <exception cref="InvalidOperationException">One message naming every invalid option, and missing activities or an unaccepted codec.</exception>
+    /// <exception cref="InvalidOperationException">One message naming every invalid option, and missing activities, an unaccepted codec, or a JSON codec without metadata for an activity's input or result type.</exception>
     public AionWorker Build()
     {
         var problems = new List<string>();
@@ -165,13 +115,19 @@ public sealed class AionWorkerBuilder
             problems.Add("Activities: at least one activity must be registered.");
         }
 
+        var codec = _codec ?? JsonPayloadCodec.WorkerDefault();
         var accepted = _transport?.AcceptedContentTypes ?? IWorkerTransport.DefaultContentTypes;
-        if (!accepted.Contains(_codec.ContentType, StringComparer.Ordinal))
+        if (!accepted.Contains(codec.ContentType, StringComparer.Ordinal))
         {
-            problems.Add($"Codec: produces '{_codec.ContentType}', which the engine does not accept (it accepts {string.Join(", ", accepted)}).");
+            problems.Add($"Codec: produces '{codec.ContentType}', which the engine does not accept (it accepts {string.Join(", ", accepted)}).");
+        }
+
+        if (codec is JsonPayloadCodec json)
+        {
+            _registry.CheckJsonMetadata(json, explicitCodec: _codec is not null, problems);
         }
 
         var settings = WorkerSettings.From(_options, problems);
-        return new AionWorker(settings, _registry.Snapshot(), _codec, accepted, _transport, _time, _loggerFactory.CreateLogger("Aion.Worker"), [.. _interceptors], WorkerTelemetry.For(_meterFactory));
+        return new AionWorker(settings, _registry.Snapshot(), codec, accepted, _transport, _time, _loggerFactory.CreateLogger("Aion.Worker"), [.. _interceptors], WorkerTelemetry.For(_meterFactory));
     }
 }

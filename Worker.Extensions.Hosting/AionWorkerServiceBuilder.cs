@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json.Serialization.Metadata;
 using Aion.Worker.Extensions.Hosting.Internal;
 using Aion.Worker.Transport;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,7 +8,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace Aion.Worker.Extensions.Hosting;
 
 /// <summary>Adds activities, interceptors and a transport to one hosted worker.</summary>
-public sealed class AionWorkerServiceBuilder
+/// <remarks>The delegate and instance <c>AddActivity</c> overloads come from <see cref="ActivityRegistrationBuilder{TBuilder}"/>, shared with <see cref="AionWorkerBuilder"/>.</remarks>
+public sealed class AionWorkerServiceBuilder : ActivityRegistrationBuilder<AionWorkerServiceBuilder>
 {
     internal AionWorkerServiceBuilder(IServiceCollection services, string name, HostedWorkerDefinition definition)
     {
@@ -23,52 +26,59 @@ public sealed class AionWorkerServiceBuilder
 
     internal HostedWorkerDefinition Definition { get; }
 
-    /// <summary>Registers an asynchronous delegate activity; take services from <see cref="ActivityContext.Services"/> (a fresh scope per execution).</summary>
-    /// <typeparam name="TInput">The input type.</typeparam>
-    /// <typeparam name="TOutput">The result type.</typeparam>
-    /// <param name="activityType">The activity type.</param>
-    /// <param name="handler">Runs one execution.</param>
+    /// <summary>Registers one activity for this worker; every other <c>AddActivity</c> overload ends here.</summary>
+    /// <param name="definition">The registration.</param>
     /// <returns>This builder.</returns>
-    public AionWorkerServiceBuilder AddActivity<TInput, TOutput>(string activityType, Func<TInput, ActivityContext, Task<TOutput>> handler)
+    /// <exception cref="ArgumentException">An activity of the same type is already registered for this worker.</exception>
+    /// <remarks>
+    /// Delegate activities take their services from <see cref="ActivityContext.Services"/> (a fresh
+    /// scope per execution). The activities are added to the worker when the host starts it.
+    /// </remarks>
+    public override AionWorkerServiceBuilder AddActivity(ActivityDefinition definition)
     {
-        ArgumentNullException.ThrowIfNull(handler);
-        Definition.Configure((builder, _) => builder.AddActivity(activityType, handler));
+        ArgumentNullException.ThrowIfNull(definition);
+        Definition.AddActivity(definition);
         return this;
     }
 
-    /// <summary>Registers a synchronous delegate activity.</summary>
-    /// <typeparam name="TInput">The input type.</typeparam>
-    /// <typeparam name="TOutput">The result type.</typeparam>
-    /// <param name="activityType">The activity type.</param>
-    /// <param name="handler">Runs one execution.</param>
-    /// <returns>This builder.</returns>
-    public AionWorkerServiceBuilder AddActivity<TInput, TOutput>(string activityType, Func<TInput, ActivityContext, TOutput> handler)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        Definition.Configure((builder, _) => builder.AddActivity(activityType, handler));
-        return this;
-    }
-
-    /// <summary>Registers a class-based activity resolved per execution from a fresh DI scope, disposed with the scope once the outcome is recorded.</summary>
+    /// <summary>Registers a class-based activity resolved per execution from a fresh DI scope, disposed with the scope once the outcome is recorded; input and result go through the worker's codec.</summary>
     /// <typeparam name="TActivity">The activity class (registered as scoped unless already registered).</typeparam>
     /// <typeparam name="TInput">The input type.</typeparam>
     /// <typeparam name="TOutput">The result type.</typeparam>
     /// <param name="activityType">The activity type.</param>
+    /// <param name="options">Per-activity options, e.g. <see cref="ActivityOptions.AcceptsNullInput"/>.</param>
     /// <returns>This builder.</returns>
-    public AionWorkerServiceBuilder AddActivity<TActivity, TInput, TOutput>(string activityType)
+    /// <exception cref="ArgumentException">The type is empty or already registered for this worker.</exception>
+    /// <remarks>A JSON <c>null</c> input is TERMINAL before the activity is resolved unless the input type accepts null (see <see cref="ActivityRegistrationBuilder{TBuilder}"/>).</remarks>
+    public AionWorkerServiceBuilder AddActivity<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TActivity, TInput, TOutput>(string activityType, ActivityOptions? options = null)
         where TActivity : class, IActivity<TInput, TOutput>
     {
         Services.TryAddScoped<TActivity>();
-        Definition.Configure((builder, _) => builder.AddActivity<TInput, TOutput>(
-            activityType,
-            context => new ScopedActivity<TInput, TOutput>(ScopeInterceptor.Services(context).GetRequiredService<TActivity>())));
-        return this;
+        return AddActivity(activityType, Resolve<TActivity, TInput, TOutput>, options);
+    }
+
+    /// <summary>Registers a class-based activity resolved per execution from a fresh DI scope, whose input and result are JSON with the given metadata (trimming- and native-AOT-safe).</summary>
+    /// <typeparam name="TActivity">The activity class (registered as scoped unless already registered).</typeparam>
+    /// <typeparam name="TInput">The input type.</typeparam>
+    /// <typeparam name="TOutput">The result type.</typeparam>
+    /// <param name="activityType">The activity type.</param>
+    /// <param name="inputType">The input's JSON metadata, e.g. <c>MyJsonContext.Default.ChargeRequest</c>.</param>
+    /// <param name="outputType">The result's JSON metadata.</param>
+    /// <param name="options">Per-activity options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The type is empty or already registered for this worker.</exception>
+    /// <remarks>A JSON <c>null</c> input is TERMINAL before the activity is resolved unless the input type accepts null (see <see cref="ActivityRegistrationBuilder{TBuilder}"/>).</remarks>
+    public AionWorkerServiceBuilder AddActivity<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TActivity, TInput, TOutput>(string activityType, JsonTypeInfo<TInput> inputType, JsonTypeInfo<TOutput> outputType, ActivityOptions? options = null)
+        where TActivity : class, IActivity<TInput, TOutput>
+    {
+        Services.TryAddScoped<TActivity>();
+        return AddActivity(activityType, Resolve<TActivity, TInput, TOutput>, inputType, outputType, options);
     }
 
     /// <summary>Adds an interceptor resolved per execution from the execution's scope; the first added runs outermost.</summary>
     /// <typeparam name="TInterceptor">The interceptor class (registered as scoped unless already registered).</typeparam>
     /// <returns>This builder.</returns>
-    public AionWorkerServiceBuilder AddInterceptor<TInterceptor>()
+    public AionWorkerServiceBuilder AddInterceptor<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TInterceptor>()
         where TInterceptor : class, IActivityInterceptor
     {
         Services.TryAddScoped<TInterceptor>();
@@ -95,6 +105,11 @@ public sealed class AionWorkerServiceBuilder
         Definition.Configure(configure);
         return this;
     }
+
+    // The activity a DI scope resolves for one execution; the container disposes it with the scope.
+    private static IActivity<TInput, TOutput> Resolve<TActivity, TInput, TOutput>(ActivityContext context)
+        where TActivity : class, IActivity<TInput, TOutput> =>
+        new ScopedActivity<TInput, TOutput>(ScopeInterceptor.Services(context).GetRequiredService<TActivity>());
 
     /// <summary>Configures how this worker starts and stops in the host.</summary>
     /// <param name="configure">Changes the hosting options.</param>

@@ -1,4 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Aion.Worker.Codec;
 using Aion.Worker.Protocol;
 using Aion.Worker.Transport.InMemory.Internal;
@@ -177,11 +180,27 @@ public sealed class InMemoryEngine
     /// <summary>Dispatches a task with a JSON-encoded input, following it to its result.</summary>
     /// <typeparam name="T">The input type.</typeparam>
     /// <param name="activityType">The activity type.</param>
-    /// <param name="input">The input, encoded with the default JSON codec.</param>
+    /// <param name="input">The input, encoded with the reflection-based <see cref="JsonPayloadCodec.Default"/>.</param>
     /// <param name="options">Ids, attempt, run id and labels; defaults are generated.</param>
     /// <returns>The dispatched task.</returns>
+    [RequiresUnreferencedCode("Encodes the input with reflection-based JSON. Use the overload that takes a JsonTypeInfo in trimmed or native AOT apps.")]
+    [RequiresDynamicCode("Encodes the input with reflection-based JSON. Use the overload that takes a JsonTypeInfo in trimmed or native AOT apps.")]
     public DispatchedTask Dispatch<T>(string activityType, T input, DispatchOptions? options = null) =>
         Dispatch(activityType, JsonPayloadCodec.Default.Encode(input), options);
+
+    /// <summary>Dispatches a task whose input is encoded as JSON with the given metadata (trimming- and native-AOT-safe), following it to its result.</summary>
+    /// <typeparam name="T">The input type.</typeparam>
+    /// <param name="activityType">The activity type.</param>
+    /// <param name="input">The input.</param>
+    /// <param name="inputType">The input's JSON metadata, e.g. <c>MyJsonContext.Default.ChargeRequest</c>.</param>
+    /// <param name="options">Ids, attempt, run id and labels; defaults are generated.</param>
+    /// <returns>The dispatched task.</returns>
+    public DispatchedTask Dispatch<T>(string activityType, T input, JsonTypeInfo<T> inputType, DispatchOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputType);
+        var json = new Payload { ContentType = JsonPayloadCodec.JsonContentType, Bytes = ByteString.CopyFrom(JsonSerializer.SerializeToUtf8Bytes(input, inputType)) };
+        return Dispatch(activityType, json, options);
+    }
 
     /// <summary>Dispatches a task whose input is the given JSON text.</summary>
     /// <param name="activityType">The activity type.</param>

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using Aion.Worker.Internal.Pipeline;
 using Microsoft.Extensions.Logging;
 
@@ -32,7 +33,7 @@ public sealed class ActivityContext
     public IReadOnlyDictionary<string, string> Labels => _execution.Task.Labels;
 
     /// <summary>The engine's heartbeat window for the session that dispatched this task; zero when the engine tracks no liveness.</summary>
-    /// <remarks>The worker sends liveness heartbeats on its own; call <see cref="HeartbeatAsync{TProgress}"/> to report progress.</remarks>
+    /// <remarks>The worker sends liveness heartbeats on its own; call <see cref="HeartbeatAsync{TProgress}(TProgress, CancellationToken)"/> to report progress.</remarks>
     public TimeSpan HeartbeatWindow => _execution.HeartbeatWindow;
 
     /// <summary>Fires when the worker shuts down or the engine asks to cancel this activity; see <see cref="CancellationReason"/>.</summary>
@@ -60,9 +61,24 @@ public sealed class ActivityContext
     /// <returns>A task that completes once the heartbeat is queued for sending.</returns>
     /// <exception cref="Codec.PayloadCodecException">The progress cannot be encoded.</exception>
     /// <exception cref="ArgumentException">The encoded heartbeat exceeds the worker's max send message size.</exception>
-    /// <remarks>Never throws because of the connection.</remarks>
+    /// <remarks>Never throws because of the connection. A <see cref="Protocol.Payload"/> is sent as it is.</remarks>
     public ValueTask HeartbeatAsync<TProgress>(TProgress progress, CancellationToken cancellationToken = default) =>
         _execution.HeartbeatAsync(progress, cancellationToken);
+
+    /// <summary>Sends a progress heartbeat encoded as JSON with the given metadata (trimming- and native-AOT-safe), whatever the worker's codec.</summary>
+    /// <typeparam name="TProgress">The progress type.</typeparam>
+    /// <param name="progress">The progress to report.</param>
+    /// <param name="progressType">The progress type's JSON metadata, e.g. <c>MyJsonContext.Default.ChargeProgress</c>.</param>
+    /// <param name="cancellationToken">Stops waiting for room in the outbound queue.</param>
+    /// <returns>A task that completes once the heartbeat is queued for sending.</returns>
+    /// <exception cref="Codec.PayloadCodecException">The progress cannot be encoded.</exception>
+    /// <exception cref="ArgumentException">The encoded heartbeat exceeds the worker's max send message size.</exception>
+    /// <remarks>Never throws because of the connection.</remarks>
+    public ValueTask HeartbeatAsync<TProgress>(TProgress progress, JsonTypeInfo<TProgress> progressType, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(progressType);
+        return _execution.HeartbeatAsync(Codec.JsonPayloadCodec.Encode(progress, progressType), cancellationToken);
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"{ActivityType} {WorkflowId}/{ActivityId} attempt {Attempt}";

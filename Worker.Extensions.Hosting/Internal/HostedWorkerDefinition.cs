@@ -4,6 +4,8 @@ namespace Aion.Worker.Extensions.Hosting.Internal;
 internal sealed class HostedWorkerDefinition(string name)
 {
     private readonly List<Action<AionWorkerBuilder, IServiceProvider>> _configure = [];
+    private readonly Dictionary<string, ActivityDefinition> _activities = new(StringComparer.Ordinal);
+    private readonly List<ActivityDefinition> _ordered = [];
 
     public string Name { get; } = name;
 
@@ -13,8 +15,24 @@ internal sealed class HostedWorkerDefinition(string name)
 
     public void Configure(Action<AionWorkerBuilder, IServiceProvider> configure) => _configure.Add(configure);
 
+    /// <summary>Records an activity; a duplicate type is rejected now, not when the host starts.</summary>
+    public void AddActivity(ActivityDefinition definition)
+    {
+        if (!_activities.TryAdd(definition.ActivityType, definition))
+        {
+            throw new ArgumentException($"An activity of type '{definition.ActivityType}' is already registered for the Aion worker '{Name}'.", "activityType");
+        }
+
+        _ordered.Add(definition);
+    }
+
     public void Apply(AionWorkerBuilder builder, IServiceProvider services)
     {
+        foreach (var activity in _ordered)
+        {
+            builder.AddActivity(activity);
+        }
+
         foreach (var configure in _configure)
         {
             configure(builder, services);

@@ -31,7 +31,7 @@ public sealed class ActivityRegistryTests
     public void Sorted_types_follow_utf8_order_and_snapshot_is_independent()
     {
         var registry = new ActivityRegistry();
-        var invoker = new SyncDelegateInvoker<int, int>((input, _) => input);
+        var invoker = new SyncDelegateInvoker<int, int>((input, _) => input, ActivityPayloads<int, int>.Create(options: null));
         registry.Add("\U0001F600", invoker);
         registry.Add("\uFF5E", invoker);
         registry.Add("b", invoker);

@@ -1,4 +1,5 @@
 using System.Text;
+using Aion.Worker.Codec;
 
 namespace Aion.Worker.Internal.Activities;
 
@@ -26,6 +27,29 @@ internal sealed class ActivityRegistry
         var types = _invokers.Keys.ToArray();
         Array.Sort(types, CompareUtf8);
         return types;
+    }
+
+    /// <summary>Reports each input or result type the worker's JSON codec has no metadata for (a trimmed or AOT app, or a context that lacks it).</summary>
+    public void CheckJsonMetadata(JsonPayloadCodec codec, bool explicitCodec, List<string> problems)
+    {
+        foreach (var (type, invoker) in _invokers.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+        {
+            Check(type, "input", invoker.InputType, invoker.InputUsesCodec);
+            Check(type, "result", invoker.OutputType, invoker.OutputUsesCodec);
+        }
+
+        void Check(string activityType, string what, Type type, bool usesCodec)
+        {
+            if (!usesCodec || codec.HasMetadataFor(type))
+            {
+                return;
+            }
+
+            var why = explicitCodec
+                ? "the codec's JsonSerializerContext does not describe it: add [JsonSerializable(typeof(" + type.Name + "))] to it"
+                : "reflection-based JSON is off in this app (trimmed or native AOT): register the activity with the AddActivity overload that takes JsonTypeInfo, or UseCodec(new JsonPayloadCodec(MyJsonContext.Default))";
+            problems.Add($"Activity '{activityType}': the JSON codec has no metadata for its {what} type {type}; {why}.");
+        }
     }
 
     public ActivityRegistry Snapshot()

@@ -98,9 +98,11 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
 
     void IThreadPoolWorkItem.Execute() => _ = RunAsync();
 
-    public ValueTask HeartbeatAsync<TProgress>(TProgress progress, CancellationToken cancellationToken)
+    public ValueTask HeartbeatAsync<TProgress>(TProgress progress, CancellationToken cancellationToken) =>
+        HeartbeatAsync(progress as Payload ?? _runtime.Codec.Encode(progress), cancellationToken);
+
+    public ValueTask HeartbeatAsync(Payload payload, CancellationToken cancellationToken)
     {
-        var payload = _runtime.Codec.Encode(progress);
         var frame = new WorkerToServer
         {
             Heartbeat = new Heartbeat { WorkflowId = Task.WorkflowId, ActivityId = Task.ActivityId, Progress = payload },
@@ -110,7 +112,7 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
         {
             throw new ArgumentException(
                 $"The progress heartbeat is {size} bytes, over the worker's max send message size of {_runtime.Settings.MaxSendMessageSize} bytes.",
-                nameof(progress));
+                "progress");
         }
 
         Volatile.Write(ref _pendingProgress, frame);
