@@ -1,7 +1,7 @@
 namespace Aion.Worker;
 
 /// <summary>A session was registered.</summary>
-/// <param name="Registration">The engine's ack.</param>
+/// <param name="registration">The engine's ack.</param>
 public sealed class SessionStartedEventArgs(WorkerRegistration registration) : EventArgs
 {
     /// <summary>The engine's ack.</summary>
