@@ -108,9 +108,15 @@ public sealed class JsonPayloadCodec : IPayloadCodec
         byte[] bytes;
         try
         {
-            bytes = typeof(T) == typeof(object) && value is not null
-                ? JsonSerializer.SerializeToUtf8Bytes(value, SerializerOptions.GetTypeInfo(value.GetType()))
-                : JsonSerializer.SerializeToUtf8Bytes(value, (JsonTypeInfo<T>)SerializerOptions.GetTypeInfo(typeof(T)));
+            if (typeof(T) != typeof(object))
+            {
+                bytes = JsonSerializer.SerializeToUtf8Bytes(value, (JsonTypeInfo<T>)SerializerOptions.GetTypeInfo(typeof(T)));
+            }
+            else
+            {
+                // Declared as object (failure details, anonymous progress): the runtime type's metadata.
+                bytes = value is null ? "null"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(value, SerializerOptions.GetTypeInfo(value.GetType()));
+            }
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {

@@ -170,4 +170,57 @@ public sealed class JsonPayloadCodecTests
         Assert.That(encoded.Bytes.ToStringUtf8(), Is.EqualTo("""{"retryInMs":5}"""));
         Assert.That(codec.Decode<JsonElement>(encoded).GetProperty("retryInMs").GetInt32(), Is.EqualTo(5));
     }
+
+    [Test]
+    public void Context_codec_round_trips_the_types_it_describes_with_the_context_options()
+    {
+        var codec = new JsonPayloadCodec(CodecJson.Default);
+
+        var encoded = codec.Encode(new CodecSample("a", 2));
+
+        Assert.That(encoded.ContentType, Is.EqualTo("application/json"));
+        Assert.That(encoded.Bytes.ToStringUtf8(), Is.EqualTo("""{"name":"a","count":2}"""));
+        Assert.That(codec.Decode<CodecSample>(encoded), Is.EqualTo(new CodecSample("a", 2)));
+        Assert.That(codec.SerializerOptions.IsReadOnly, Is.True);
+    }
+
+    [Test]
+    public void Context_codec_names_a_type_the_context_does_not_describe()
+    {
+        var codec = new JsonPayloadCodec(CodecJson.Default);
+
+        var encode = Assert.Throws<PayloadCodecException>(() => codec.Encode(new CodecUnknown(1)));
+        var decode = Assert.Throws<PayloadCodecException>(() => codec.Decode<CodecUnknown>(Json("""{"value":1}""")));
+
+        Assert.That(encode!.Message, Does.Contain(typeof(CodecUnknown).ToString()));
+        Assert.That(decode!.Message, Does.Contain(typeof(CodecUnknown).ToString()));
+    }
+
+    [Test]
+    public void A_value_declared_as_object_is_written_as_its_runtime_type()
+    {
+        var codec = new JsonPayloadCodec(CodecJson.Default);
+
+        var encoded = codec.Encode<object>(new CodecSample("details", 1));
+
+        Assert.That(encoded.Bytes.ToStringUtf8(), Is.EqualTo("""{"name":"details","count":1}"""));
+        Assert.That(codec.Encode<object?>(null).Bytes.ToStringUtf8(), Is.EqualTo("null"));
+    }
+
+    [Test]
+    public void Default_is_created_once()
+    {
+        var first = JsonPayloadCodec.Default;
+        var second = JsonPayloadCodec.Default;
+
+        Assert.That(second, Is.SameAs(first));
+    }
 }
+
+public sealed record CodecSample(string Name, int Count);
+
+public sealed record CodecUnknown(int Value);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CodecSample))]
+internal sealed partial class CodecJson : System.Text.Json.Serialization.JsonSerializerContext;
