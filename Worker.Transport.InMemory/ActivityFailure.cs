@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json.Serialization.Metadata;
 using Aion.Worker.Codec;
 using Aion.Worker.Protocol;
 
@@ -12,15 +14,40 @@ public sealed record ActivityFailure(ActivityErrorKind Kind, string Message, Pay
     /// <summary>Whether the engine may retry the activity.</summary>
     public bool IsRetryable => Kind == ActivityErrorKind.Retryable;
 
-    /// <summary>Decodes the failure's details.</summary>
+    /// <summary>Decodes the failure's details with the reflection-based <see cref="JsonPayloadCodec.Default"/>.</summary>
     /// <typeparam name="T">The details type.</typeparam>
-    /// <param name="codec">The worker's codec; default <see cref="JsonPayloadCodec.Default"/>.</param>
     /// <returns>The details.</returns>
     /// <exception cref="InvalidOperationException">The failure carries no details.</exception>
     /// <exception cref="PayloadCodecException">The details do not decode as <typeparamref name="T"/>.</exception>
-    public T GetDetails<T>(IPayloadCodec? codec = null) => Details is { } details
-        ? ActivityResultExtensions.Decode<T>(details, codec)
-        : throw new InvalidOperationException($"The failure carries no details (message: {Message}).");
+    [RequiresUnreferencedCode(ActivityResultExtensions.ReflectionMessage)]
+    [RequiresDynamicCode(ActivityResultExtensions.ReflectionMessage)]
+    public T GetDetails<T>() => GetDetails<T>(JsonPayloadCodec.Default);
+
+    /// <summary>Decodes the failure's details with the worker's codec.</summary>
+    /// <typeparam name="T">The details type.</typeparam>
+    /// <param name="codec">The worker's codec.</param>
+    /// <returns>The details.</returns>
+    /// <exception cref="InvalidOperationException">The failure carries no details.</exception>
+    /// <exception cref="PayloadCodecException">The details do not decode as <typeparamref name="T"/>.</exception>
+    public T GetDetails<T>(IPayloadCodec codec)
+    {
+        ArgumentNullException.ThrowIfNull(codec);
+        return ActivityResultExtensions.Decode(RequireDetails(), codec.Decode<T>);
+    }
+
+    /// <summary>Decodes the failure's JSON details with the given metadata (trimming- and native-AOT-safe).</summary>
+    /// <typeparam name="T">The details type.</typeparam>
+    /// <param name="detailsType">The details type's JSON metadata.</param>
+    /// <returns>The details.</returns>
+    /// <exception cref="InvalidOperationException">The failure carries no details.</exception>
+    /// <exception cref="PayloadCodecException">The details do not decode as <typeparamref name="T"/>.</exception>
+    public T GetDetails<T>(JsonTypeInfo<T> detailsType)
+    {
+        ArgumentNullException.ThrowIfNull(detailsType);
+        return ActivityResultExtensions.Decode(RequireDetails(), payload => ActivityResultExtensions.DecodeJson(payload, detailsType));
+    }
+
+    private Payload RequireDetails() => Details ?? throw new InvalidOperationException($"The failure carries no details (message: {Message}).");
 
     /// <summary>Reads the failure of a protocol error.</summary>
     /// <param name="error">The error.</param>

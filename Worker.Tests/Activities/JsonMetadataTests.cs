@@ -121,6 +121,31 @@ public sealed class JsonMetadataTests
     }
 
     [Test]
+    public async Task The_engine_reads_outputs_progress_and_details_with_json_metadata()
+    {
+        await using var harness = WorkerHarness.Create(builder => builder
+            .UseCodec(new JsonPayloadCodec(MetaJson.Default))
+            .AddActivity<MetaCharge, MetaReceipt>("billing.charge", async (charge, context) =>
+            {
+                await context.HeartbeatAsync(new MetaProgress("authorizing"));
+                return charge.Amount > 0
+                    ? new MetaReceipt(charge.AccountId, charge.Amount)
+                    : throw new TerminalActivityException("refused", new MetaRefusal(charge.AccountId, "zero"));
+            }));
+        await harness.StartAndRegisterAsync();
+
+        var ok = await harness.Engine.Dispatch("billing.charge", new MetaCharge("a", 3), MetaJson.Default.MetaCharge).Result.Within();
+        var refused = await harness.Engine.Dispatch("billing.charge", new MetaCharge("b", 0), MetaJson.Default.MetaCharge).Result.Within();
+
+        Assert.That(ok.GetOutput(MetaJson.Default.MetaReceipt), Is.EqualTo(new MetaReceipt("a", 3)));
+        Assert.That(ok.GetOutput<MetaReceipt>(new JsonPayloadCodec(MetaJson.Default)), Is.EqualTo(new MetaReceipt("a", 3)));
+        Assert.That(refused.GetFailure().GetDetails(MetaJson.Default.MetaRefusal), Is.EqualTo(new MetaRefusal("b", "zero")));
+        Assert.That(harness.Engine.Heartbeats.First(h => h.HasProgress).GetProgress(MetaJson.Default.MetaProgress), Is.EqualTo(new MetaProgress("authorizing")));
+        Assert.That(() => refused.GetOutput(MetaJson.Default.MetaReceipt), Throws.InvalidOperationException.With.Message.Contains("refused"));
+        await harness.StopAsync();
+    }
+
+    [Test]
     public void Build_names_each_activity_whose_types_the_codec_context_does_not_describe()
     {
         var builder = AionWorker.CreateBuilder(WorkerHarness.DefaultOptions())
