@@ -4,9 +4,20 @@ namespace Aion.Worker;
 
 /// <summary>An error that ends a session or a worker run.</summary>
 /// <remarks>
+/// <para>
 /// Only the gRPC codes <see cref="Grpc.Core.StatusCode.PermissionDenied"/> and
-/// <see cref="Grpc.Core.StatusCode.Unauthenticated"/> (and an invalid bearer token) are non-retryable;
-/// everything else — other statuses, transport failures, timeouts, decode errors — is retried.
+/// <see cref="Grpc.Core.StatusCode.Unauthenticated"/>, a server-certificate validation failure
+/// (<see cref="AionErrorKind.Certificate"/>) and an invalid bearer token are non-retryable;
+/// everything else — other statuses, connection failures, timeouts, decode errors — is retried.
+/// </para>
+/// <para>
+/// Errors say who failed: <see cref="Kind"/> is <see cref="AionErrorKind.Status"/> only for a status
+/// the engine sent. A failure on the worker's side — a connection that could not be opened or was
+/// lost (<see cref="AionErrorKind.Connection"/>), a rejected certificate
+/// (<see cref="AionErrorKind.Certificate"/>), a frame that could not be decoded
+/// (<see cref="AionErrorKind.Protocol"/>) — has its own kind and message, even where the gRPC client
+/// gave it a status.
+/// </para>
 /// </remarks>
 public sealed class AionWorkerException : Exception
 {
@@ -27,14 +38,19 @@ public sealed class AionWorkerException : Exception
     /// <summary>What went wrong.</summary>
     public AionErrorKind Kind { get; }
 
-    /// <summary>The gRPC status code, where the error has one.</summary>
+    /// <summary>The gRPC status code of the call, where the error has one.</summary>
+    /// <value>
+    /// With <see cref="AionErrorKind.Status"/> the engine sent it. With another kind the gRPC client made it up
+    /// locally (e.g. <c>Unavailable</c> for a refused connection, <c>Internal</c> for a rejected certificate),
+    /// kept unchanged for diagnostics: <see cref="Kind"/> and the message say what really happened.
+    /// </value>
     public StatusCode? StatusCode { get; }
 
     /// <summary>The gRPC status message exactly as received, where the error has one.</summary>
     public string? StatusDetail { get; }
 
-    /// <summary>Whether reconnecting may help: false only for PermissionDenied, Unauthenticated and an invalid token.</summary>
-    public bool IsRetryable => Kind != AionErrorKind.InvalidToken
+    /// <summary>Whether reconnecting may help: false only for PermissionDenied, Unauthenticated, a rejected server certificate and an invalid token.</summary>
+    public bool IsRetryable => Kind is not (AionErrorKind.InvalidToken or AionErrorKind.Certificate)
         && StatusCode is not (Grpc.Core.StatusCode.PermissionDenied or Grpc.Core.StatusCode.Unauthenticated);
 
     /// <summary>Creates an error for a gRPC status, keeping its code and message unchanged.</summary>

@@ -30,7 +30,41 @@ public sealed class GrpcTransportOptions
 
     /// <summary>A client certificate presented on <c>https://</c> endpoints (mutual TLS).</summary>
     /// <value>Default none. Ignored on <c>http://</c> (h2c).</value>
+    /// <remarks>It must carry its private key. An engine that rejects it (or requires one and gets none) ends the
+    /// handshake: a retryable <see cref="AionErrorKind.Connection"/> error, as the engine may be reconfigured.</remarks>
     public X509Certificate2? ClientCertificate { get; set; }
+
+    /// <summary>
+    /// The certificate authorities the engine's TLS certificate must chain to on <c>https://</c>
+    /// endpoints: a custom trust store (a private CA) that replaces the platform's.
+    /// </summary>
+    /// <value>
+    /// Default <see langword="null"/>: the platform's trust store and validation. When set, it must hold at
+    /// least one certificate. Ignored on <c>http://</c> (h2c). The transport keeps its own copy of the collection.
+    /// </value>
+    /// <remarks>
+    /// <para>
+    /// When set, the engine's certificate is accepted only if its chain ends at one of these certificates
+    /// (the platform's roots are not consulted; intermediates the engine does not send may be added here
+    /// too), it is within its validity period, it is valid for server authentication, and its subject
+    /// alternative names match the endpoint's host (a DNS name, or the IP address of an IP endpoint):
+    /// the name check stays. No validation callback needs to be written.
+    /// </para>
+    /// <para>
+    /// <b>Certificate failures are final.</b> Whatever the trust store, an engine certificate the worker
+    /// rejects (untrusted, expired, wrong name) fails the run after one try with a non-retryable
+    /// <see cref="AionWorkerException"/> of kind <see cref="AionErrorKind.Certificate"/> whose message names
+    /// the certificate and the problem (e.g. <c>UntrustedRoot</c>, <c>NotTimeValid</c>,
+    /// <c>RemoteCertificateNameMismatch</c>) — also under <see cref="ReconnectOptions.RetryFirstConnectForever"/>:
+    /// retrying cannot fix a trust problem.
+    /// </para>
+    /// <para>
+    /// A <see cref="System.Net.Security.SslClientAuthenticationOptions.RemoteCertificateValidationCallback"/>
+    /// set through <see cref="ConfigureHttpHandler"/> replaces this check (and the platform's); when it
+    /// returns false, that is a certificate failure too.
+    /// </para>
+    /// </remarks>
+    public X509Certificate2Collection? TrustedCertificates { get; set; }
 
     /// <summary>The delay of inactivity after which the client sends an HTTP/2 PING to check the connection.</summary>
     /// <value>Default 30 s; at least 1 s, or <see cref="Timeout.InfiniteTimeSpan"/> to disable keep-alive pings.</value>
@@ -53,6 +87,11 @@ public sealed class GrpcTransportOptions
 
     /// <summary>Customises the <see cref="SocketsHttpHandler"/> built for each connection (proxy, TLS validation, connect timeout…).</summary>
     /// <value>Default none. Called once per connect, after the settings above were applied.</value>
+    /// <remarks>
+    /// A <see cref="System.Net.Security.SslClientAuthenticationOptions.RemoteCertificateValidationCallback"/> set here
+    /// decides about the engine's certificate instead of <see cref="TrustedCertificates"/>; the transport wraps it
+    /// only to report its rejection as a final <see cref="AionErrorKind.Certificate"/> error.
+    /// </remarks>
     public Action<SocketsHttpHandler>? ConfigureHttpHandler { get; set; }
 
     /// <summary>Wraps the handler of each connection, e.g. in a <see cref="DelegatingHandler"/> for logging or fault injection.</summary>
@@ -75,6 +114,11 @@ public sealed class GrpcTransportOptions
         if (MaxReceiveMessageSize < 1)
         {
             problems.Add($"MaxReceiveMessageSize: must be at least 1 byte (was {MaxReceiveMessageSize}).");
+        }
+
+        if (TrustedCertificates is { Count: 0 })
+        {
+            problems.Add("TrustedCertificates: must hold at least one certificate, or be null to use the platform's trust store (was empty).");
         }
 
         CheckPing(problems, nameof(KeepAlivePingDelay), KeepAlivePingDelay);

@@ -49,6 +49,12 @@ public sealed class GrpcWorkerTransport : IWorkerTransport
         }
 
         var copy = options?.Clone() ?? new GrpcTransportOptions();
+        if (copy.TrustedCertificates is { } trusted)
+        {
+            // A copy, so adding to the caller's collection later changes nothing.
+            copy.TrustedCertificates = [.. trusted];
+        }
+
         problems.AddRange(copy.Validate());
         if (problems.Count > 0)
         {
@@ -68,7 +74,7 @@ public sealed class GrpcWorkerTransport : IWorkerTransport
         ArgumentNullException.ThrowIfNull(metadata);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var channel = CreateChannel();
+        var channel = CreateChannel(out var certificates);
         try
         {
             var headers = new Metadata
@@ -86,7 +92,7 @@ public sealed class GrpcWorkerTransport : IWorkerTransport
 
             // No deadline and no token: the stream lives as long as the session; DisposeAsync aborts it.
             var call = client.StreamWorker(headers);
-            return ValueTask.FromResult<IWorkerSession>(new GrpcWorkerSession(channel, call, _options.MaxSendMessageSize));
+            return ValueTask.FromResult<IWorkerSession>(new GrpcWorkerSession(channel, call, _options.MaxSendMessageSize, _endpoint, certificates));
         }
         catch
         {
@@ -96,7 +102,7 @@ public sealed class GrpcWorkerTransport : IWorkerTransport
     }
 
     /// <summary>A new channel over a new handler: one HTTP/2 connection for one session.</summary>
-    private GrpcChannel CreateChannel()
+    private GrpcChannel CreateChannel(out ServerCertificateCheck? certificates)
     {
         var handler = new SocketsHttpHandler
         {
@@ -112,6 +118,15 @@ public sealed class GrpcWorkerTransport : IWorkerTransport
         }
 
         _options.ConfigureHttpHandler?.Invoke(handler);
+        certificates = null;
+        if (_endpoint.Scheme == Uri.UriSchemeHttps)
+        {
+            // Wraps whichever check applies (a callback set by ConfigureHttpHandler wins) so a rejection is reported as one.
+            var ssl = handler.SslOptions;
+            certificates = new ServerCertificateCheck(_options.TrustedCertificates, ssl.RemoteCertificateValidationCallback, ssl.CertificateRevocationCheckMode);
+            ssl.RemoteCertificateValidationCallback = certificates.Validate;
+        }
+
         HttpMessageHandler outer = handler;
         if (_options.WrapHttpHandler is { } wrap)
         {

@@ -53,13 +53,35 @@ public sealed class AionWorkerExceptionTests
     [TestCase(AionErrorKind.UnackedResultsStalled, true)]
     [TestCase(AionErrorKind.ServerClosedRepeatedly, true)]
     [TestCase(AionErrorKind.InvalidToken, false)]
-    public void Errors_without_a_status_are_retryable_except_an_invalid_token(AionErrorKind kind, bool retryable)
+    [TestCase(AionErrorKind.Connection, true)]
+    [TestCase(AionErrorKind.Certificate, false)]
+    [TestCase(AionErrorKind.TokenProvider, true)]
+    public void Errors_without_a_status_are_retryable_except_an_invalid_token_and_a_rejected_certificate(AionErrorKind kind, bool retryable)
     {
         var error = new AionWorkerException(kind, "something failed");
 
         Assert.That(error.IsRetryable, Is.EqualTo(retryable));
         Assert.That(error.StatusCode, Is.Null);
         Assert.That(error.StatusDetail, Is.Null);
+    }
+
+    [Test]
+    public void A_certificate_failure_is_non_retryable_whatever_status_the_client_gave_it()
+    {
+        var error = new AionWorkerException(AionErrorKind.Certificate, "untrusted", StatusCode.Internal, "Error starting gRPC call.");
+
+        Assert.That(error.IsRetryable, Is.False);
+        Assert.That(error.StatusCode, Is.EqualTo(StatusCode.Internal));
+    }
+
+    [Test]
+    public void Every_kind_but_a_certificate_failure_and_an_invalid_token_is_retryable_without_a_denying_status()
+    {
+        var nonRetryable = Enum.GetValues<AionErrorKind>()
+            .Where(kind => !new AionWorkerException(kind, "x").IsRetryable)
+            .ToArray();
+
+        Assert.That(nonRetryable, Is.EquivalentTo(new[] { AionErrorKind.InvalidToken, AionErrorKind.Certificate }));
     }
 
     [Test]

@@ -2,6 +2,7 @@ using Aion.Worker.Tests.Support;
 using Aion.Worker.Transport.Grpc;
 using Aion.Worker.Transport.InMemory;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace Aion.Worker.Tests.Grpc;
 
@@ -45,10 +46,11 @@ internal sealed class GrpcHarness : IAsyncDisposable
         Action<GrpcTransportOptions>? transport = null,
         TimeProvider? time = null,
         InMemoryEngineOptions? engineOptions = null,
-        Action<KestrelServerOptions>? kestrel = null)
+        Action<KestrelServerOptions>? kestrel = null,
+        HttpsConnectionAdapterOptions? https = null)
     {
         var engine = new InMemoryEngine(engineOptions);
-        var host = await GrpcEngineHost.StartAsync(engine, kestrel);
+        var host = await GrpcEngineHost.StartAsync(engine, kestrel, https);
         try
         {
             var options = DefaultOptions();

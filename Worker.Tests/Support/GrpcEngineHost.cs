@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -25,14 +26,16 @@ public sealed class GrpcEngineHost : IAsyncDisposable
     private static readonly TimeSpan BindRetryDelay = TimeSpan.FromMilliseconds(50);
 
     private readonly Action<KestrelServerOptions>? _configureKestrel;
+    private readonly HttpsConnectionAdapterOptions? _https;
     private readonly ConcurrentDictionary<HttpContext, byte> _calls = new();
     private readonly ConcurrentQueue<Metadata> _requestHeaders = new();
     private WebApplication? _app;
 
-    private GrpcEngineHost(InMemoryEngine engine, Action<KestrelServerOptions>? configureKestrel)
+    private GrpcEngineHost(InMemoryEngine engine, Action<KestrelServerOptions>? configureKestrel, HttpsConnectionAdapterOptions? https)
     {
         Engine = engine;
         _configureKestrel = configureKestrel;
+        _https = https;
     }
 
     public InMemoryEngine Engine { get; }
@@ -43,8 +46,8 @@ public sealed class GrpcEngineHost : IAsyncDisposable
     /// <summary>How many binds failed and were retried by <see cref="RestartAsync"/>.</summary>
     public int BindRetries { get; private set; }
 
-    /// <summary>The engine's address, <c>http://127.0.0.1:port</c>.</summary>
-    public Uri Uri => new($"http://127.0.0.1:{Port}");
+    /// <summary>The engine's address, <c>http://127.0.0.1:port</c> (<c>https://</c> when the host serves TLS).</summary>
+    public Uri Uri => new($"{(_https is null ? "http" : "https")}://127.0.0.1:{Port}");
 
     /// <summary>Whether the service sends response headers as soon as a call starts (before reading anything).</summary>
     public bool SendHeadersOnStart { get; set; }
@@ -55,9 +58,10 @@ public sealed class GrpcEngineHost : IAsyncDisposable
     /// <summary>The request headers of every call, in arrival order.</summary>
     public IReadOnlyList<Metadata> RequestHeaders => [.. _requestHeaders];
 
-    public static async Task<GrpcEngineHost> StartAsync(InMemoryEngine engine, Action<KestrelServerOptions>? configureKestrel = null)
+    /// <param name="https">When set, the host serves TLS (HTTP/2 negotiated by ALPN) with these settings instead of h2c.</param>
+    public static async Task<GrpcEngineHost> StartAsync(InMemoryEngine engine, Action<KestrelServerOptions>? configureKestrel = null, HttpsConnectionAdapterOptions? https = null)
     {
-        var host = new GrpcEngineHost(engine, configureKestrel);
+        var host = new GrpcEngineHost(engine, configureKestrel, https);
         await host.StartOnAsync(0).Within();
         return host;
     }
@@ -114,7 +118,14 @@ public sealed class GrpcEngineHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(IPAddress.Loopback, port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (_https is not null)
+                {
+                    listen.UseHttps(_https);
+                }
+            });
             _configureKestrel?.Invoke(kestrel);
         });
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(1));

@@ -24,17 +24,22 @@ internal sealed class GrpcWorkerSession : IWorkerSession
     private readonly GrpcChannel _channel;
     private readonly AsyncDuplexStreamingCall<WorkerToServer, ServerToWorker> _call;
     private readonly int _maxSendMessageSize;
+    private readonly Uri _endpoint;
+    private readonly ServerCertificateCheck? _certificates;
     private readonly Lock _gate = new();
     private Task<bool>? _move;
     private Task? _write;
     private int _disposed;
     private volatile bool _completed;
+    private volatile bool _answered;
 
-    public GrpcWorkerSession(GrpcChannel channel, AsyncDuplexStreamingCall<WorkerToServer, ServerToWorker> call, int maxSendMessageSize)
+    public GrpcWorkerSession(GrpcChannel channel, AsyncDuplexStreamingCall<WorkerToServer, ServerToWorker> call, int maxSendMessageSize, Uri endpoint, ServerCertificateCheck? certificates)
     {
         _channel = channel;
         _call = call;
         _maxSendMessageSize = maxSendMessageSize;
+        _endpoint = endpoint;
+        _certificates = certificates;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -47,7 +52,11 @@ internal sealed class GrpcWorkerSession : IWorkerSession
         if (size > _maxSendMessageSize)
         {
             // Checked here so the call stays intact: Grpc.Net.Client would fail the whole call.
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"The frame of {size} bytes exceeds the transport's MaxSendMessageSize of {_maxSendMessageSize} bytes."));
+            // A local limit, not a status the engine sent.
+            throw new AionWorkerException(
+                AionErrorKind.Transport,
+                $"The worker did not send a frame of {size} bytes: it exceeds the gRPC transport's MaxSendMessageSize of {_maxSendMessageSize} bytes.",
+                StatusCode.ResourceExhausted);
         }
 
         Task write;
@@ -74,6 +83,11 @@ internal sealed class GrpcWorkerSession : IWorkerSession
         {
             throw await ResolveWriteFailureAsync(ex, cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Grpc.Net.Client lets some connection failures escape unwrapped (e.g. an HTTP/2 handshake the server never completed).
+            throw Map(ex);
+        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -90,11 +104,17 @@ internal sealed class GrpcWorkerSession : IWorkerSession
         {
             throw MapReadFailure(ex);
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw Map(ex);
+        }
 
         if (!more)
         {
             return null;
         }
+
+        _answered = true;
 
         var frame = _call.ResponseStream.Current;
         lock (_gate)
@@ -193,7 +213,7 @@ internal sealed class GrpcWorkerSession : IWorkerSession
             }
 
             // The call is still alive (the frame stays pending for the reader): the write's own error stands.
-            return writeError;
+            return Map(writeError);
         }
         catch (RpcException readError)
         {
@@ -201,7 +221,11 @@ internal sealed class GrpcWorkerSession : IWorkerSession
         }
         catch (OperationCanceledException)
         {
-            return writeError;
+            return Map(writeError);
+        }
+        catch (Exception readError)
+        {
+            return Map(readError);
         }
     }
 
@@ -219,18 +243,21 @@ internal sealed class GrpcWorkerSession : IWorkerSession
         }
     }
 
-    private static Exception MapFinalStatus(Status status, RpcException fallback) =>
+    private Exception MapFinalStatus(Status status, RpcException fallback) =>
         status.StatusCode == StatusCode.OK ? new RpcException(status) : MapReadFailure(status.StatusCode == fallback.StatusCode ? fallback : new RpcException(status, fallback.Trailers));
 
-    /// <summary>A frame over the receive limit is a decode error, not an engine status.</summary>
-    private static Exception MapReadFailure(RpcException error) => error.StatusCode == StatusCode.ResourceExhausted
+    /// <summary>A frame over the receive limit is a decode error, not an engine status; local failures say what happened.</summary>
+    private Exception MapReadFailure(RpcException error) => error.StatusCode == StatusCode.ResourceExhausted
         ? new AionWorkerException(
             AionErrorKind.Protocol,
             $"The engine sent a frame the transport could not accept: {error.Status.Detail}",
             StatusCode.ResourceExhausted,
             error.Status.Detail,
             error)
-        : error;
+        : Map(error);
+
+    /// <summary>Who failed: an engine status stays an <see cref="RpcException"/>; a local failure becomes an <see cref="AionWorkerException"/> that names it.</summary>
+    private Exception Map(Exception error) => GrpcFailures.Map(error, _endpoint, _certificates, _answered);
 
     private static void Observe(Task? task) =>
         task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
