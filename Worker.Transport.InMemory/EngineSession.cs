@@ -6,30 +6,41 @@ using Grpc.Core;
 namespace Aion.Worker.Transport.InMemory;
 
 /// <summary>The engine's view of one worker stream: what arrived on it, and controls to script it.</summary>
+/// <remarks>
+/// Once the stream ended, the session keeps only its summary — number, metadata, registration, worker
+/// id, window, how it ended, counts, and the frames recorded when <see cref="InMemoryEngineOptions.RecordFrames"/>
+/// is on — and lets go of its stream and queues: frames the worker never read, frames queued behind the
+/// end, withheld acks. So an engine that served many sessions holds only what is live.
+/// </remarks>
 public sealed class EngineSession
 {
     private readonly InMemoryEngine _engine;
-    private readonly IEngineStream _stream;
+    private readonly bool _inMemory;
+    private IEngineStream? _stream;
     private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TaskCompletionSource<Status> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<ReceivedResult> _results = [];
     private readonly List<ReceivedHeartbeat> _heartbeats = [];
     private readonly List<ReceivedResult> _pendingAcks = [];
     private volatile bool _ended;
+    private int _resultCount;
+    private int _heartbeatCount;
 
     internal EngineSession(InMemoryEngine engine, IEngineStream stream, int number, InMemoryPipe? pipe)
     {
         _engine = engine;
         _stream = stream;
+        Metadata = stream.Metadata;
         Number = number;
         Pipe = pipe;
+        _inMemory = pipe is not null;
     }
 
     /// <summary>This stream's place among every stream the engine served (1-based).</summary>
     public int Number { get; }
 
     /// <summary>The call metadata the worker sent.</summary>
-    public WorkerSessionMetadata Metadata => _stream.Metadata;
+    public WorkerSessionMetadata Metadata { get; }
 
     /// <summary>The worker's registration frame, once read.</summary>
     public RegisterWorker? Registration { get; private set; }
@@ -51,6 +62,12 @@ public sealed class EngineSession
 
     /// <summary>Completes with the status the stream ended with.</summary>
     public Task<Status> Completion => _completion.Task;
+
+    /// <summary>How many results arrived on this stream (counted whether or not frames are recorded).</summary>
+    public int ResultCount => Volatile.Read(ref _resultCount);
+
+    /// <summary>How many heartbeats arrived on this stream (counted whether or not frames are recorded).</summary>
+    public int HeartbeatCount => Volatile.Read(ref _heartbeatCount);
 
     /// <summary>Results received on this stream, in order.</summary>
     public IReadOnlyList<ReceivedResult> Results
@@ -77,22 +94,35 @@ public sealed class EngineSession
     }
 
     /// <summary>When set (in-memory transport only), the worker's sends never complete, as if the engine stopped reading.</summary>
+    /// <remarks>Setting it once the stream ended changes nothing: the session no longer holds the stream.</remarks>
     public bool StallWorkerSends
     {
         get => Pipe?.StallWorkerSends ?? false;
-        set => (Pipe ?? throw new NotSupportedException("Only the in-memory transport can stall sends.")).StallWorkerSends = value;
+        set
+        {
+            if (!_inMemory)
+            {
+                throw new NotSupportedException("Only the in-memory transport can stall sends.");
+            }
+
+            if (Pipe is { } pipe)
+            {
+                pipe.StallWorkerSends = value;
+            }
+        }
     }
 
-    /// <summary>Frames the engine wrote that the worker has not read yet (in-memory transport only).</summary>
+    /// <summary>Frames the engine wrote that the worker has not read yet (in-memory transport only; 0 once the stream ended).</summary>
     public int FramesUnreadByWorker => Pipe?.FramesUnreadByWorker ?? 0;
 
-    internal InMemoryPipe? Pipe { get; }
+    internal InMemoryPipe? Pipe { get; private set; }
 
     /// <summary>Marks the stream over (under the engine's lock), before its completion is published.</summary>
     internal void MarkEnded() => _ended = true;
 
     /// <summary>Writes any frame to the worker (malformed ones included).</summary>
     /// <param name="frame">The frame.</param>
+    /// <remarks>Once the stream ended the frame is dropped, as on a closed stream.</remarks>
     public void Send(ServerToWorker frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
@@ -118,7 +148,7 @@ public sealed class EngineSession
         ResultAck = new ResultAck { WorkflowId = new WorkflowId { Uuid = workflowId }, ActivityId = new ActivityId { SequencePosition = position } },
     });
 
-    /// <summary>Acks every result held back by <see cref="AckMode.Withhold"/>.</summary>
+    /// <summary>Acks every result held back by <see cref="AckMode.Withhold"/> (nothing once the stream ended: those acks can no longer be sent).</summary>
     public void AckPending()
     {
         List<ReceivedResult> pending;
@@ -171,9 +201,28 @@ public sealed class EngineSession
         }
 
         _engine.SessionEnded(this);
+        Release();
         _completion.TrySetResult(status);
         _engine.Notify();
         return status;
+    }
+
+    /// <summary>Keeps the summary, lets go of the stream and of every queue: the session is over.</summary>
+    private void Release()
+    {
+        _outgoing.Writer.TryComplete();
+        while (_outgoing.Reader.TryRead(out _))
+        {
+        }
+
+        lock (_engine.Gate)
+        {
+            _pendingAcks.Clear();
+        }
+
+        // The worker may still read what was written before the end: the pipe lives on with the worker's side only.
+        _stream = null;
+        Pipe = null;
     }
 
     private async Task<Status> ServeAsync(ConnectionScript script, CancellationToken cancellationToken)
@@ -183,7 +232,8 @@ public sealed class EngineSession
             return script.Status;
         }
 
-        var first = await _stream.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var stream = _stream!;
+        var first = await stream.ReadAsync(cancellationToken).ConfigureAwait(false);
         if (first is null)
         {
             WorkerClosed = true;
@@ -206,25 +256,25 @@ public sealed class EngineSession
             case ConnectionScriptKind.Refuse:
                 if (script.AfterHeaders)
                 {
-                    await _stream.SendHeadersAsync(cancellationToken).ConfigureAwait(false);
+                    await stream.SendHeadersAsync(cancellationToken).ConfigureAwait(false);
                 }
 
                 return script.Status;
             case ConnectionScriptKind.NeverAck:
-                await DrainWorkerAsync(cancellationToken).ConfigureAwait(false);
+                await DrainWorkerAsync(stream, cancellationToken).ConfigureAwait(false);
                 return Status.DefaultSuccess;
             case ConnectionScriptKind.SendFirst:
-                await _stream.WriteAsync(script.FirstFrame!, cancellationToken).ConfigureAwait(false);
-                return await PumpAsync(cancellationToken).ConfigureAwait(false);
+                await stream.WriteAsync(script.FirstFrame!, cancellationToken).ConfigureAwait(false);
+                return await PumpAsync(stream, cancellationToken).ConfigureAwait(false);
         }
 
         var ack = new RegisterAck
         {
             WorkerId = script.WorkerId ?? _engine.NextWorkerId(),
-            Namespace = script.Namespace ?? _stream.Metadata.NamespacesHeader,
+            Namespace = script.Namespace ?? Metadata.NamespacesHeader,
             HeartbeatWindowMs = (ulong)(script.HeartbeatWindow ?? _engine.Options.HeartbeatWindow).TotalMilliseconds,
         };
-        await _stream.WriteAsync(new ServerToWorker { RegisterAck = ack }, cancellationToken).ConfigureAwait(false);
+        await stream.WriteAsync(new ServerToWorker { RegisterAck = ack }, cancellationToken).ConfigureAwait(false);
         lock (_engine.Gate)
         {
             WorkerId = ack.WorkerId;
@@ -233,14 +283,14 @@ public sealed class EngineSession
         }
 
         _engine.SessionAccepted(this);
-        return await PumpAsync(cancellationToken).ConfigureAwait(false);
+        return await PumpAsync(stream, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads the worker and writes scripted frames until the script ends the stream or the worker leaves.</summary>
-    private async Task<Status> PumpAsync(CancellationToken cancellationToken)
+    private async Task<Status> PumpAsync(IEngineStream stream, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reading = ReadWorkerAsync(stop.Token);
+        var reading = ReadWorkerAsync(stream, stop.Token);
 
         // The worker closing or abandoning the stream queues a marker behind the frames already
         // waiting, so the pump needs no per-frame race between the two (Task.WhenAny allocates).
@@ -271,7 +321,7 @@ public sealed class EngineSession
                     return end;
                 }
 
-                await _stream.WriteAsync(outgoing.Frame!, stop.Token).ConfigureAwait(false);
+                await stream.WriteAsync(outgoing.Frame!, stop.Token).ConfigureAwait(false);
             }
         }
         finally
@@ -288,13 +338,13 @@ public sealed class EngineSession
         }
     }
 
-    private async Task ReadWorkerAsync(CancellationToken cancellationToken)
+    private async Task ReadWorkerAsync(IEngineStream stream, CancellationToken cancellationToken)
     {
         try
         {
             while (true)
             {
-                var frame = await _stream.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var frame = await stream.ReadAsync(cancellationToken).ConfigureAwait(false);
                 if (frame is null)
                 {
                     WorkerClosed = true;
@@ -304,9 +354,11 @@ public sealed class EngineSession
                 switch (frame.MessageCase)
                 {
                     case WorkerToServer.MessageOneofCase.Result:
+                        Interlocked.Increment(ref _resultCount);
                         OnResult(frame.Result);
                         break;
                     case WorkerToServer.MessageOneofCase.Heartbeat:
+                        Interlocked.Increment(ref _heartbeatCount);
                         _engine.OnHeartbeat(this, frame.Heartbeat, _heartbeats);
                         break;
                     default:
@@ -351,9 +403,9 @@ public sealed class EngineSession
         ResultAck = new ResultAck { WorkflowId = result.WorkflowId, ActivityId = result.ActivityId },
     });
 
-    private async Task DrainWorkerAsync(CancellationToken cancellationToken)
+    private async Task DrainWorkerAsync(IEngineStream stream, CancellationToken cancellationToken)
     {
-        while (await _stream.ReadAsync(cancellationToken).ConfigureAwait(false) is not null)
+        while (await stream.ReadAsync(cancellationToken).ConfigureAwait(false) is not null)
         {
         }
 

@@ -363,10 +363,21 @@ public sealed class InMemoryEngine
 
     internal void SessionAccepted(EngineSession session)
     {
-        List<DispatchedTask> redispatch = [];
         lock (Gate)
         {
             _registrations.Add(session.Registration!);
+        }
+
+        SendPending(session);
+        Notify();
+    }
+
+    /// <summary>Sends every pending task (lost or dispatched while no session was live) to <paramref name="session"/>, in order.</summary>
+    private void SendPending(EngineSession session)
+    {
+        List<DispatchedTask> redispatch = [];
+        lock (Gate)
+        {
             while (_pending.TryDequeue(out var task))
             {
                 if (!task.IsCompleted)
@@ -381,12 +392,11 @@ public sealed class InMemoryEngine
         {
             session.Send(new ServerToWorker { Task = task.Task });
         }
-
-        Notify();
     }
 
     internal void SessionEnded(EngineSession session)
     {
+        EngineSession? live;
         lock (Gate)
         {
             session.MarkEnded();
@@ -414,6 +424,15 @@ public sealed class InMemoryEngine
                     _pending.Enqueue(task);
                 }
             }
+
+            live = _pending.Count > 0 ? LiveSession() : null;
+        }
+
+        // The worker may have registered its next session before this one's end was seen here: the
+        // lost tasks go to that session now rather than wait for another one.
+        if (live is not null)
+        {
+            SendPending(live);
         }
     }
 
