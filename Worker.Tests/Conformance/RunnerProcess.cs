@@ -145,10 +145,21 @@ public sealed class RunnerProcess : IAsyncDisposable
     /// <summary>Waits (bounded) for the READY line.</summary>
     public Task<string> WaitReadyAsync(TimeSpan? bound = null) => _ready.Task.Within(bound ?? TimeSpan.FromSeconds(15));
 
-    /// <summary>Waits (bounded) for the process to exit and returns its exit code.</summary>
+    /// <summary>Waits (bounded) for the process to exit and returns its exit code; on timeout the error carries what the runner wrote.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan? bound = null)
     {
-        await _exited.Within(bound ?? TimeSpan.FromSeconds(10));
+        var limit = bound ?? TimeSpan.FromSeconds(10);
+        try
+        {
+            await _exited.Within(limit);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException(
+                $"The runner did not exit within {limit.TotalSeconds:F0} s ({SinceStart.Elapsed.TotalMilliseconds:F0} ms since start).\nstdout:\n{string.Join('\n', _stdout)}\nstderr:\n{Stderr}",
+                ex);
+        }
+
         return _process.ExitCode;
     }
 

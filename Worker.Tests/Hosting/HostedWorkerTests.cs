@@ -34,28 +34,42 @@ public sealed class HostedWorkerTests
 
         public Func<bool>? OnDispose { get; set; }
 
-        public ValueTask DisposeAsync()
+        public async ValueTask DisposeAsync()
         {
+            await Log.DisposeGate;
             Log.Disposed(this, OnDispose?.Invoke() ?? false);
-            return default;
         }
     }
 
+    /// <summary>Records scopes as they are created and disposed; a test waits on its own events, not the engine's.</summary>
     private sealed class ScopeLog
     {
         private readonly Lock _gate = new();
+        private readonly List<int> _created = [];
+        private readonly List<(int Id, bool OutcomeTracked)> _disposed = [];
+        private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public List<int> CreatedIds { get; } = [];
+        /// <summary>Every disposal waits for this first (completed unless a test holds disposals back).</summary>
+        public Task DisposeGate { get; set; } = Task.CompletedTask;
 
-        public List<(int Id, bool OutcomeTracked)> DisposedIds { get; } = [];
-
-        public int DisposedCount
+        public IReadOnlyList<int> CreatedIds
         {
             get
             {
                 lock (_gate)
                 {
-                    return DisposedIds.Count;
+                    return [.. _created];
+                }
+            }
+        }
+
+        public IReadOnlyList<(int Id, bool OutcomeTracked)> DisposedIds
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return [.. _disposed];
                 }
             }
         }
@@ -64,15 +78,40 @@ public sealed class HostedWorkerTests
         {
             lock (_gate)
             {
-                CreatedIds.Add(ledger.Id);
+                _created.Add(ledger.Id);
             }
         }
 
         public void Disposed(ScopedLedger ledger, bool outcomeTracked)
         {
+            TaskCompletionSource changed;
             lock (_gate)
             {
-                DisposedIds.Add((ledger.Id, outcomeTracked));
+                _disposed.Add((ledger.Id, outcomeTracked));
+                changed = _changed;
+                _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            changed.TrySetResult();
+        }
+
+        /// <summary>Waits (bounded) until <paramref name="count"/> scopes were disposed.</summary>
+        public async Task WaitForDisposedAsync(int count)
+        {
+            while (true)
+            {
+                Task changed;
+                lock (_gate)
+                {
+                    if (_disposed.Count >= count)
+                    {
+                        return;
+                    }
+
+                    changed = _changed.Task;
+                }
+
+                await changed.Within();
             }
         }
     }
@@ -118,15 +157,32 @@ public sealed class HostedWorkerTests
         to.Reconnect = from.Reconnect;
     }
 
-    [Test]
-    public async Task Class_activity_is_resolved_from_a_fresh_scope_per_execution_disposed_after_the_outcome_is_tracked()
+    /// <param name="slowDispose">
+    /// The scopes' disposal is held until every result reached the engine, so it happens after the
+    /// engine's last event (acks are withheld): a wait on engine events would never see it.
+    /// </param>
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Class_activity_is_resolved_from_a_fresh_scope_per_execution_disposed_after_the_outcome_is_tracked(bool slowDispose)
     {
         var engine = new InMemoryEngine(new InMemoryEngineOptions { AckMode = AckMode.Withhold });
         var log = new ScopeLog();
+        var disposals = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (slowDispose)
+        {
+            log.DisposeGate = disposals.Task;
+        }
+
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddSingleton(log);
         builder.Services.AddScoped<ScopedLedger>();
-        builder.Services.AddAionWorker(options => Copy(Options(), options))
+
+        // Three slots: a held disposal keeps its slot, and all three executions must reach the engine.
+        builder.Services.AddAionWorker(options =>
+            {
+                Copy(Options(), options);
+                options.MaxConcurrency = 3;
+            })
             .AddActivity<ChargeActivity, Order, Receipt>("billing.charge")
             .AddInterceptor<LedgerInterceptor>()
             .UseTransport(_ => engine.CreateTransport());
@@ -137,8 +193,9 @@ public sealed class HostedWorkerTests
         var tasks = Enumerable.Range(1, 3).Select(i => engine.Dispatch("billing.charge", new Order(i))).ToArray();
         var results = await Task.WhenAll(tasks.Select(t => t.Result)).Within();
         // Scopes are disposed right after the outcome is recorded, possibly after the engine's last
-        // event: poll rather than wait on engine events.
-        await Poll.UntilAsync(() => log.DisposedCount == 3, "every scope to be disposed");
+        // event: wait on the scope log's own events, not the engine's.
+        disposals.SetResult();
+        await log.WaitForDisposedAsync(3);
         session.AckPending();
         await host.StopAsync().Within();
 

@@ -53,9 +53,15 @@ public sealed class AsyncSignalTests
         var signal = new AsyncSignal();
         var produced = 0;
 
+        // The consumer is already waiting when the producers start. Otherwise the producers may all
+        // finish before the consumer first checks, and it rightly never waits (0 wake-ups): the race
+        // between a check and a wait would go untested, and a bound of 1 would fail for no bug.
+        var firstWait = signal.WaitAsync();
+        Assert.That(firstWait.IsCompleted, Is.False);
         var consumer = Task.Run(async () =>
         {
-            var wakeUps = 0;
+            await firstWait;
+            var wakeUps = 1;
             while (Volatile.Read(ref produced) < producers * perProducer)
             {
                 await signal.WaitAsync();
@@ -74,6 +80,8 @@ public sealed class AsyncSignalTests
         })).ToArray();
 
         await Task.WhenAll(producing).Within();
+
+        // A lost wake-up leaves the consumer waiting after the last Set: it would never finish.
         var wakeUps = await consumer.Within();
 
         Assert.That(wakeUps, Is.InRange(1, producers * perProducer));
