@@ -26,11 +26,15 @@ internal sealed partial class WorkerLog
     [LoggerMessage(4, LogLevel.Error, "Worker {Identity} exhausted its drop budget after {Drops} drops")]
     public partial void BudgetExhausted(Exception error, string identity, int drops);
 
-    [LoggerMessage(5, LogLevel.Warning, "Worker {Identity} establishment try {Attempt} failed (retryable {Retryable}); next try in {DelayMs} ms")]
-    public partial void EstablishmentFailed(Exception error, string identity, int attempt, bool retryable, double delayMs);
+    // A retried try is one line with the error's message; its exception (stack, inner exceptions) only at Debug (33).
+    [LoggerMessage(5, LogLevel.Warning, "Worker {Identity} establishment try {Attempt} failed ({ErrorKind}, retryable {Retryable}); next try in {DelayMs} ms: {Error}")]
+    public partial void EstablishmentFailed(string identity, int attempt, AionErrorKind errorKind, bool retryable, double delayMs, string error);
 
-    [LoggerMessage(6, LogLevel.Error, "Worker {Identity} could not establish a session after {Attempts} tries")]
-    public partial void EstablishmentGaveUp(Exception error, string identity, int attempts);
+    [LoggerMessage(6, LogLevel.Error, "Worker {Identity} could not establish a session after {Attempts} tries ({ErrorKind}): {Error}")]
+    public partial void EstablishmentGaveUp(string identity, int attempts, AionErrorKind errorKind, string error);
+
+    [LoggerMessage(33, LogLevel.Debug, "Worker {Identity} establishment try {Attempt} failed; the full error")]
+    public partial void EstablishmentFailureDetail(Exception error, string identity, int attempt);
 
     [LoggerMessage(7, LogLevel.Information, "Worker {Identity} session {SessionId} ended for shutdown")]
     public partial void SessionShutdown(string identity, long sessionId);

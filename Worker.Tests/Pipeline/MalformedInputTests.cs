@@ -7,7 +7,7 @@ namespace Aion.Worker.Tests.Pipeline;
 
 public sealed class MalformedInputTests
 {
-    private const int EstablishmentFailedLogId = 5;
+    private const int EstablishmentFailureDetailLogId = 33;
     private const int UnknownFrameSkippedLogId = 11;
 
     private static ActivityTask WellFormedTask(string input = "x") => new()
@@ -111,7 +111,7 @@ public sealed class MalformedInputTests
 
         // The failed try backs off InitialBackoff (5 ms), then the unscripted next try is accepted.
         await harness.Time.WaitForTimerAsync(TimeSpan.FromMilliseconds(5));
-        var failure = harness.Logs.Entries.Single(e => e.EventId.Id == EstablishmentFailedLogId);
+        var failure = harness.Logs.Entries.Single(e => e.EventId.Id == EstablishmentFailureDetailLogId);
         Assert.That(failure.Exception, Is.TypeOf<AionWorkerException>());
         var error = (AionWorkerException)failure.Exception!;
         Assert.That(error.Kind, Is.EqualTo(AionErrorKind.Protocol));

@@ -307,14 +307,15 @@ internal sealed class RunController
                 }
 
                 var unlimited = first && _settings.RetryFirstConnectForever;
+                _runtime.Log.EstablishmentFailureDetail(error, _settings.Identity, attempt);
                 if (!unlimited && attempt >= _settings.MaxAttempts)
                 {
-                    _runtime.Log.EstablishmentGaveUp(error, _settings.Identity, attempt);
+                    _runtime.Log.EstablishmentGaveUp(_settings.Identity, attempt, error.Kind, error.Message);
                     throw error;
                 }
 
                 var delay = Backoff(attempt);
-                _runtime.Log.EstablishmentFailed(error, _settings.Identity, attempt, true, delay.TotalMilliseconds);
+                _runtime.Log.EstablishmentFailed(_settings.Identity, attempt, error.Kind, true, delay.TotalMilliseconds, error.Message);
                 RecordBackoff(delay, "establish");
                 await Task.Delay(delay, _runtime.Time, shutdown).ConfigureAwait(false);
             }
@@ -386,7 +387,18 @@ internal sealed class RunController
             return _settings.BearerToken;
         }
 
-        var token = await provider(cancellationToken).ConfigureAwait(false);
+        string? token;
+        try
+        {
+            token = await provider(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Its message may carry a secret (a token endpoint's answer): the error names the type
+            // only; the message reaches the logs only at Debug, with the inner exception.
+            throw new AionWorkerException(AionErrorKind.TokenProvider, $"The bearer token provider threw {ex.GetType().FullName}.", innerException: ex);
+        }
+
         if (token is null || !WorkerSettings.IsVisibleAscii(token))
         {
             throw new AionWorkerException(AionErrorKind.InvalidToken, "The bearer token provider returned an empty token or one with characters outside 0x21-0x7E.");
