@@ -24,6 +24,13 @@ namespace Aion.Worker.Transport.Grpc;
 /// engine's status either way.
 /// </para>
 /// <para>
+/// Failures of Grpc.Net.Client itself (a refused connection, an unknown host, a TLS handshake, a
+/// frame it cannot parse, a reset stream) come with a status it made up; the session reports them
+/// as an <see cref="AionWorkerException"/> of kind <see cref="AionErrorKind.Connection"/>,
+/// <see cref="AionErrorKind.Certificate"/> (non-retryable) or <see cref="AionErrorKind.Protocol"/>,
+/// told apart by the exception chain, never as a status the engine sent.
+/// </para>
+/// <para>
 /// The worker's send deadline and read cancellation only stop the wait; disposing the session is
 /// what aborts the call. After the worker closed its side (a drain or shutdown), disposing first
 /// gives the engine up to one second to end the call with its status, so the engine sees a clean
