@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Aion.Worker;
 
 namespace Snippets.Readme;
@@ -11,6 +12,19 @@ public static class Grpc
             .AddActivity<ChargeRequest, Receipt>("billing.charge", ChargeAsync)
             .UseGrpc(new Uri("http://127.0.0.1:50051"), grpc => grpc.MaxReceiveMessageSize = 4 * 1024 * 1024)
             .Build();
+        #endregion
+        return worker;
+    }
+
+    public static AionWorkerBuilder PrivateCa(AionWorkerBuilder worker, string password)
+    {
+        #region grpc-tls
+        var ca = X509CertificateLoader.LoadCertificateFromFile("engine-ca.pem");
+        worker.UseGrpc(new Uri("https://engine.internal:50051"), grpc =>
+        {
+            grpc.TrustedCertificates = [ca]; // the engine's chain must end at this CA
+            grpc.ClientCertificate = X509CertificateLoader.LoadPkcs12FromFile("worker.pfx", password); // mutual TLS
+        });
         #endregion
         return worker;
     }
