@@ -108,6 +108,11 @@ public sealed partial class SnippetTests
             Identity = "snippets-" + Guid.NewGuid().ToString("N")[..8],
             MaxConcurrency = 2,
             Reconnect = new ReconnectOptions { InitialBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50), MaxAttempts = 3 },
+
+            // Not MaxBackoff's 50 ms: on a loaded machine (the suite runs both test assemblies at once)
+            // three establishment tries timed out, the run failed, and the snippet waited for its result.
+            RegisterTimeout = TimeSpan.FromSeconds(5),
+            SendTimeout = TimeSpan.FromSeconds(5),
         };
 
         var receipt = await Readme.Testing.RunAsync(options).WaitAsync(TimeSpan.FromSeconds(10));
