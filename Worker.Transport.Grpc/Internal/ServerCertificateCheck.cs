@@ -11,7 +11,7 @@ namespace Aion.Worker.Transport.Grpc.Internal;
 /// user set through <see cref="GrpcTransportOptions.ConfigureHttpHandler"/>. It remembers why it
 /// rejected the certificate, so the failure that surfaces later from Grpc.Net.Client (an
 /// <see cref="System.Security.Authentication.AuthenticationException"/> deep in an
-/// <see cref="Grpc.Core.RpcException"/>) can be reported as the certificate problem it is.
+/// <see cref="global::Grpc.Core.RpcException"/>) can be reported as the certificate problem it is.
 /// </summary>
 internal sealed class ServerCertificateCheck
 {
