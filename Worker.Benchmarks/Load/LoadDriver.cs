@@ -8,7 +8,7 @@ namespace Aion.Worker.Benchmarks.Load;
 
 /// <summary>
 /// Runs a worker against an engine in the same process and reports tasks/s, dispatch→result
-/// latency, allocated bytes per task (whole process) and peak working set.
+/// latency, allocated bytes and thread-pool work items per task (whole process) and peak working set.
 /// </summary>
 internal static partial class LoadDriver
 {
@@ -94,16 +94,18 @@ internal static partial class LoadDriver
 
         var latency = new LatencyRecorder(tasks);
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var workItemsBefore = ThreadPool.CompletedWorkItemCount;
         var clock = Stopwatch.StartNew();
         await PushAsync(engine, session, activityType, input, concurrency, tasks, latency);
         clock.Stop();
+        var workItems = ThreadPool.CompletedWorkItemCount - workItemsBefore;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
 
         shutdown.Cancel();
         await run.WaitAsync(TimeSpan.FromSeconds(30));
         var (p50, p99) = latency.Percentiles();
         using var process = Process.GetCurrentProcess();
-        return new LoadResult(transport, workload == "json" ? "typed JSON echo" : "raw no-op", concurrency, tasks, clock.Elapsed.TotalSeconds, p50, p99, (double)allocated / tasks, process.PeakWorkingSet64);
+        return new LoadResult(transport, workload == "json" ? "typed JSON echo" : "raw no-op", concurrency, tasks, clock.Elapsed.TotalSeconds, p50, p99, (double)allocated / tasks, (double)workItems / tasks, process.PeakWorkingSet64);
     }
 
     private static async Task PushAsync(InMemoryEngine engine, EngineSession session, string activityType, Payload input, int concurrency, int tasks, LatencyRecorder latency)

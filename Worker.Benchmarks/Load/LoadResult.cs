@@ -10,13 +10,14 @@ internal sealed record LoadResult(
     double P50Microseconds,
     double P99Microseconds,
     double AllocatedBytesPerTask,
+    double WorkItemsPerTask,
     long PeakWorkingSetBytes)
 {
     public double TasksPerSecond => Tasks / Seconds;
 
     public static string Header =>
-        "| transport | workload | concurrency | tasks | tasks/s | p50 µs | p99 µs | alloc B/task | peak WS MiB |\n|---|---|---:|---:|---:|---:|---:|---:|---:|";
+        "| transport | workload | concurrency | tasks | tasks/s | p50 µs | p99 µs | alloc B/task | work items/task | peak WS MiB |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|";
 
     public string Row =>
-        $"| {Transport} | {Workload} | {Concurrency} | {Tasks:N0} | {TasksPerSecond:N0} | {P50Microseconds:N1} | {P99Microseconds:N1} | {AllocatedBytesPerTask:N0} | {PeakWorkingSetBytes / (1024.0 * 1024.0):N1} |";
+        $"| {Transport} | {Workload} | {Concurrency} | {Tasks:N0} | {TasksPerSecond:N0} | {P50Microseconds:N1} | {P99Microseconds:N1} | {AllocatedBytesPerTask:N0} | {WorkItemsPerTask:N2} | {PeakWorkingSetBytes / (1024.0 * 1024.0):N1} |";
 }
