@@ -1,6 +1,5 @@
 using System.Net.Http;
 using System.Security.Cryptography.X509Certificates;
-using Aion.Worker.Protocol;
 using Aion.Worker.Transport.Grpc.Internal;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -95,10 +94,8 @@ public sealed class GrpcWorkerTransport : IWorkerTransport
                 headers.Add(WorkerSessionMetadata.Headers.Authorization, "Bearer " + token);
             }
 
-            var client = new WorkerProtocol.WorkerProtocolClient(channel);
-
             // No deadline and no token: the stream lives as long as the session; DisposeAsync aborts it.
-            var call = client.StreamWorker(headers);
+            var call = channel.CreateCallInvoker().AsyncDuplexStreamingCall(StreamWorkerMethod.Instance, null, new CallOptions(headers));
             return ValueTask.FromResult<IWorkerSession>(new GrpcWorkerSession(channel, call, _options.MaxSendMessageSize, _endpoint, certificates));
         }
         catch

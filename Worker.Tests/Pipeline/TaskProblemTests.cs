@@ -1,4 +1,4 @@
-using Aion.Worker.Internal.Pipeline;
+using Aion.Worker.Internal.Session;
 using Aion.Worker.Protocol;
 using Google.Protobuf;
 
@@ -18,7 +18,7 @@ public sealed class TaskProblemTests
     [Test]
     public void Well_formed_task_has_no_problem()
     {
-        Assert.That(ServedSession.TaskProblem(WellFormed()), Is.Null);
+        Assert.That(FrameValidator.TaskProblem(WellFormed()), Is.Null);
     }
 
     [Test]
@@ -28,7 +28,7 @@ public sealed class TaskProblemTests
         task.ActivityId.SequencePosition = 0;
         task.Input = new Payload();
 
-        Assert.That(ServedSession.TaskProblem(task), Is.Null);
+        Assert.That(FrameValidator.TaskProblem(task), Is.Null);
     }
 
     private static IEnumerable<TestCaseData> Malformed()
@@ -47,7 +47,7 @@ public sealed class TaskProblemTests
         var task = WellFormed();
         breakIt(task);
 
-        Assert.That(ServedSession.TaskProblem(task), Does.Contain(expected));
+        Assert.That(FrameValidator.TaskProblem(task), Does.Contain(expected));
     }
 
     [Test]
@@ -58,7 +58,7 @@ public sealed class TaskProblemTests
         task.ActivityType = "";
         task.WorkflowId = null;
 
-        Assert.That(ServedSession.TaskProblem(task), Does.Contain("without a workflow id"));
+        Assert.That(FrameValidator.TaskProblem(task), Does.Contain("without a workflow id"));
     }
 
     [Test]
@@ -67,6 +67,6 @@ public sealed class TaskProblemTests
         var task = WellFormed();
         task.Attempt = 0;
 
-        Assert.That(ServedSession.TaskProblem(task), Does.Contain("wf-1/4"));
+        Assert.That(FrameValidator.TaskProblem(task), Does.Contain("wf-1/4"));
     }
 }

@@ -113,11 +113,11 @@ public sealed class StreamFramingTests
             .ToArray();
         await FeedAsync(bytes);
 
-        Assert.That(await session.ReceiveAsync(CancellationToken.None).AsTask().Within(), Is.EqualTo(Ack(1)));
-        Assert.That(await session.ReceiveAsync(CancellationToken.None).AsTask().Within(), Is.EqualTo(TaskFrame(1)));
-        Assert.That(await session.ReceiveAsync(CancellationToken.None).AsTask().Within(), Is.EqualTo(TaskFrame(2)));
-        Assert.That(await session.ReceiveAsync(CancellationToken.None).AsTask().Within(), Is.Null);
-        Assert.That(await session.ReceiveAsync(CancellationToken.None).AsTask().Within(), Is.Null);
+        Assert.That(await ReceiveMessageAsync(session).Within(), Is.EqualTo(Ack(1)));
+        Assert.That(await ReceiveMessageAsync(session).Within(), Is.EqualTo(TaskFrame(1)));
+        Assert.That(await ReceiveMessageAsync(session).Within(), Is.EqualTo(TaskFrame(2)));
+        Assert.That(await ReceiveMessageAsync(session).Within(), Is.Null);
+        Assert.That(await ReceiveMessageAsync(session).Within(), Is.Null);
 
         // A send after a clean end fails with status OK: a clean close, as with gRPC.
         var send = await CatchAsync<RpcException>(session.SendAsync(Beat(1), CancellationToken.None).AsTask());
@@ -131,7 +131,7 @@ public sealed class StreamFramingTests
         var end = ControlFrames.EncodeEnd(new Status(StatusCode.PermissionDenied, "namespace 'ops' not granted to subject 'svc-worker'"));
         await FeedAsync(RawFrames.Frame(StreamFrameKind.End, end));
 
-        var error = await CatchAsync<RpcException>(session.ReceiveAsync(CancellationToken.None).AsTask());
+        var error = await CatchAsync<RpcException>(ReceiveMessageAsync(session));
         Assert.That(error.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
         Assert.That(error.Status.Detail, Is.EqualTo("namespace 'ops' not granted to subject 'svc-worker'"));
 
@@ -145,13 +145,13 @@ public sealed class StreamFramingTests
         await using var session = Open(new StreamTransportOptions { MaxReceiveFrameSize = 1024 });
         await FeedAsync(RawFrames.Header(1025));
 
-        var error = await CatchAsync<AionWorkerException>(session.ReceiveAsync(CancellationToken.None).AsTask());
+        var error = await CatchAsync<AionWorkerException>(ReceiveMessageAsync(session));
         Assert.That(error.Kind, Is.EqualTo(AionErrorKind.Protocol));
         Assert.That(error.IsRetryable, Is.True);
         Assert.That(error.Message, Does.Contain("1025 bytes").And.Contain("1024 bytes"));
 
         // The session stays failed: every later receive repeats the error instead of reading on.
-        var again = await CatchAsync<AionWorkerException>(session.ReceiveAsync(CancellationToken.None).AsTask());
+        var again = await CatchAsync<AionWorkerException>(ReceiveMessageAsync(session));
         Assert.That(again, Is.SameAs(error));
     }
 
@@ -168,7 +168,7 @@ public sealed class StreamFramingTests
         padded.RegisterAck.Namespace = new string('n', 64 - (frame.CalculateSize() - frame.RegisterAck.Namespace.Length));
         Assert.That(padded.CalculateSize(), Is.EqualTo(64));
         await FeedAsync(RawFrames.Message(padded));
-        Assert.That(await session.ReceiveAsync(CancellationToken.None).AsTask().Within(), Is.EqualTo(padded));
+        Assert.That(await ReceiveMessageAsync(session).Within(), Is.EqualTo(padded));
     }
 
     [Test]
@@ -177,20 +177,26 @@ public sealed class StreamFramingTests
         await using var session = Open();
         await FeedAsync(RawFrames.Frame(0x7F, [1, 2, 3]));
 
-        var error = await CatchAsync<AionWorkerException>(session.ReceiveAsync(CancellationToken.None).AsTask());
+        var error = await CatchAsync<AionWorkerException>(ReceiveMessageAsync(session));
         Assert.That(error.Kind, Is.EqualTo(AionErrorKind.Protocol));
         Assert.That(error.Message, Does.Contain("0x7f"));
     }
 
     [Test]
-    public async Task Garbage_payload_in_a_message_frame_is_a_protocol_error()
+    public async Task Garbage_payload_in_a_message_frame_reaches_the_worker_as_an_undecodable_frame_with_its_bytes()
     {
         await using var session = Open();
-        await FeedAsync(RawFrames.Frame(StreamFrameKind.Message, [0xFF, 0xFF, 0xFF, 0xFF]));
+        byte[] garbage = [0xFF, 0xFF, 0xFF, 0xFF];
+        await FeedAsync(RawFrames.Message(Ack(1)).Concat(RawFrames.Frame(StreamFrameKind.Message, garbage)).Concat(RawFrames.Message(TaskFrame(1))).ToArray());
 
-        var error = await CatchAsync<AionWorkerException>(session.ReceiveAsync(CancellationToken.None).AsTask());
-        Assert.That(error.Kind, Is.EqualTo(AionErrorKind.Protocol));
-        Assert.That(error.Message, Does.Contain("does not parse"));
+        Assert.That(await ReceiveMessageAsync(session), Is.EqualTo(Ack(1)));
+        var frame = await session.ReceiveAsync(CancellationToken.None).AsTask().Within();
+        Assert.That(frame.Kind, Is.EqualTo(InboundFrameKind.Undecodable));
+        Assert.That(frame.Bytes.ToArray(), Is.EqualTo(garbage));
+        Assert.That(frame.Size, Is.EqualTo(garbage.Length));
+
+        // The session goes on: the worker, not the transport, decides what the frame costs.
+        Assert.That(await ReceiveMessageAsync(session), Is.EqualTo(TaskFrame(1)));
     }
 
     [Test]
@@ -198,7 +204,7 @@ public sealed class StreamFramingTests
     {
         await using var session = Open();
         var frame = RawFrames.Message(TaskFrame(1));
-        var receive = session.ReceiveAsync(CancellationToken.None).AsTask();
+        var receive = ReceiveMessageAsync(session);
         await FeedByteByByteAsync(frame[..(frame.Length - 3)]);
         await _toWorker.Writer.CompleteAsync().AsTask().Within();
 
@@ -215,8 +221,8 @@ public sealed class StreamFramingTests
         await FeedAsync(RawFrames.Message(Ack(1)));
         await _toWorker.Writer.CompleteAsync().AsTask().Within();
 
-        Assert.That(await session.ReceiveAsync(CancellationToken.None).AsTask().Within(), Is.EqualTo(Ack(1)));
-        var error = await CatchAsync<AionWorkerException>(session.ReceiveAsync(CancellationToken.None).AsTask());
+        Assert.That(await ReceiveMessageAsync(session).Within(), Is.EqualTo(Ack(1)));
+        var error = await CatchAsync<AionWorkerException>(ReceiveMessageAsync(session));
         Assert.That(error.Kind, Is.EqualTo(AionErrorKind.Transport));
         Assert.That(error.Message, Does.Contain("without an end frame"));
     }
@@ -287,7 +293,7 @@ public sealed class StreamFramingTests
     {
         await using var session = Open();
         using var cancel = new CancellationTokenSource();
-        var receive = session.ReceiveAsync(cancel.Token).AsTask();
+        var receive = ReceiveMessageAsync(session, cancel.Token);
         await FeedAsync(RawFrames.Header(10));
         cancel.Cancel();
 
@@ -296,9 +302,17 @@ public sealed class StreamFramingTests
 
     private static async Task<(ServerToWorker?, ServerToWorker?)> ReceiveTwoAsync(IWorkerSession session)
     {
-        var first = await session.ReceiveAsync(CancellationToken.None);
-        var second = await session.ReceiveAsync(CancellationToken.None);
+        var first = await ReceiveMessageAsync(session);
+        var second = await ReceiveMessageAsync(session);
         return (first, second);
+    }
+
+    /// <summary>The next frame's message; <see langword="null"/> at the end of the stream.</summary>
+    private static async Task<ServerToWorker?> ReceiveMessageAsync(IWorkerSession session, CancellationToken cancellationToken = default)
+    {
+        var frame = await session.ReceiveAsync(cancellationToken);
+        Assert.That(frame.Kind, Is.Not.EqualTo(InboundFrameKind.Undecodable), "a frame did not decode");
+        return frame.Message;
     }
 
     /// <summary>Reads what the worker wrote until <paramref name="frames"/> whole frames arrived.</summary>

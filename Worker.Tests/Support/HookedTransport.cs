@@ -35,7 +35,11 @@ public sealed class HookedTransport(IWorkerTransport inner) : IWorkerTransport
         public ValueTask SendAsync(WorkerToServer frame, CancellationToken cancellationToken) =>
             owner.OnSend?.Invoke(number, frame) is { } replaced ? new ValueTask(replaced) : inner.SendAsync(frame, cancellationToken);
 
-        public ValueTask<ServerToWorker?> ReceiveAsync(CancellationToken cancellationToken) => inner.ReceiveAsync(cancellationToken);
+        public ValueTask FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public bool TryReceive(out InboundFrame frame) => inner.TryReceive(out frame);
+
+        public ValueTask<InboundFrame> ReceiveAsync(CancellationToken cancellationToken) => inner.ReceiveAsync(cancellationToken);
 
         public ValueTask CompleteAsync(CancellationToken cancellationToken) => inner.CompleteAsync(cancellationToken);
 

@@ -22,7 +22,7 @@ internal sealed class GrpcWorkerSession : IWorkerSession
     internal static readonly TimeSpan CloseGracePeriod = TimeSpan.FromSeconds(1);
 
     private readonly GrpcChannel _channel;
-    private readonly AsyncDuplexStreamingCall<WorkerToServer, ServerToWorker> _call;
+    private readonly AsyncDuplexStreamingCall<WorkerToServer, object> _call;
     private readonly int _maxSendMessageSize;
     private readonly Uri _endpoint;
     private readonly ServerCertificateCheck? _certificates;
@@ -33,7 +33,7 @@ internal sealed class GrpcWorkerSession : IWorkerSession
     private volatile bool _completed;
     private volatile bool _answered;
 
-    public GrpcWorkerSession(GrpcChannel channel, AsyncDuplexStreamingCall<WorkerToServer, ServerToWorker> call, int maxSendMessageSize, Uri endpoint, ServerCertificateCheck? certificates)
+    public GrpcWorkerSession(GrpcChannel channel, AsyncDuplexStreamingCall<WorkerToServer, object> call, int maxSendMessageSize, Uri endpoint, ServerCertificateCheck? certificates)
     {
         _channel = channel;
         _call = call;
@@ -90,8 +90,27 @@ internal sealed class GrpcWorkerSession : IWorkerSession
         }
     }
 
+    public bool TryReceive(out InboundFrame frame)
+    {
+        frame = default;
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return false;
+        }
+
+        // Starts the next read if none is pending: a frame already buffered completes it at once.
+        var move = PendingMove();
+        if (!move.IsCompletedSuccessfully || !move.Result)
+        {
+            return false;
+        }
+
+        frame = Take(move);
+        return true;
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ServerToWorker?> ReceiveAsync(CancellationToken cancellationToken)
+    public async ValueTask<InboundFrame> ReceiveAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var move = PendingMove();
@@ -109,14 +128,14 @@ internal sealed class GrpcWorkerSession : IWorkerSession
             throw Map(ex);
         }
 
-        if (!more)
-        {
-            return null;
-        }
+        return more ? Take(move) : InboundFrame.EndOfStream;
+    }
 
+    /// <summary>Takes the frame a completed read produced: a parsed frame, or the bytes of one that does not parse (see <see cref="StreamWorkerMethod"/>).</summary>
+    private InboundFrame Take(Task<bool> move)
+    {
         _answered = true;
-
-        var frame = _call.ResponseStream.Current;
+        var current = _call.ResponseStream.Current;
         lock (_gate)
         {
             if (ReferenceEquals(_move, move))
@@ -125,7 +144,7 @@ internal sealed class GrpcWorkerSession : IWorkerSession
             }
         }
 
-        return frame;
+        return current is ServerToWorker message ? InboundFrame.FromMessage(message) : InboundFrame.Undecodable((byte[])current);
     }
 
     public async ValueTask CompleteAsync(CancellationToken cancellationToken)

@@ -84,19 +84,31 @@ internal sealed class InMemoryPipe
             return default;
         }
 
+        public bool TryReceive(out InboundFrame frame)
+        {
+            if (pipe._toWorker.Reader.TryRead(out var message))
+            {
+                frame = InboundFrame.FromMessage(message);
+                return true;
+            }
+
+            frame = default;
+            return false;
+        }
+
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-        public async ValueTask<ServerToWorker?> ReceiveAsync(CancellationToken cancellationToken)
+        public async ValueTask<InboundFrame> ReceiveAsync(CancellationToken cancellationToken)
         {
             var reader = pipe._toWorker.Reader;
             while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (reader.TryRead(out var frame))
                 {
-                    return frame;
+                    return InboundFrame.FromMessage(frame);
                 }
             }
 
-            return null;
+            return InboundFrame.EndOfStream;
         }
 
         public ValueTask CompleteAsync(CancellationToken cancellationToken)

@@ -60,6 +60,20 @@ internal sealed class FrameReader
         return ReadSlowAsync(cancellationToken);
     }
 
+    /// <summary>Reads the next frame only if it is already buffered; never waits.</summary>
+    /// <returns>True for a frame; false when no whole frame is buffered (or the peer ended the stream: <see cref="ReadAsync"/> reports that).</returns>
+    /// <exception cref="FrameTooLargeException">The length prefix exceeds the max frame size.</exception>
+    /// <exception cref="EndOfStreamException">The peer ended the stream in the middle of a frame.</exception>
+    public bool TryReadBuffered()
+    {
+        if (_holding)
+        {
+            throw new InvalidOperationException("The previous frame was not consumed.");
+        }
+
+        return _reader.TryRead(out var result) && Step(result) == ReadStep.Frame;
+    }
+
     /// <summary>Releases the current frame's bytes.</summary>
     public void Consume()
     {

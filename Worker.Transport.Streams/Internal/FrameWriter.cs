@@ -9,7 +9,8 @@ namespace Aion.Worker.Transport.Streams.Internal;
 /// Writes frames to a <see cref="PipeWriter"/> from one loop: senders queue frames in a bounded
 /// channel; the loop encodes every queued frame straight into the writer's memory and flushes only
 /// when the queue is empty (or a flush threshold is reached), so writes coalesce under load.
-/// A full queue (a peer that stopped reading) makes senders wait.
+/// A full queue (a peer that stopped reading) makes senders wait; <see cref="FlushAsync(CancellationToken)"/> waits
+/// until every frame queued before it was written and flushed.
 /// </summary>
 internal sealed class FrameWriter
 {
@@ -20,7 +21,13 @@ internal sealed class FrameWriter
     private readonly Channel<OutboundFrame> _queue;
     private readonly CancellationTokenSource _abort = new();
     private readonly Task _loop;
+    private readonly Lock _flushGate = new();
+    private TaskCompletionSource? _flushWaiter;
     private Exception? _fault;
+    private long _queued;
+    private long _written;
+    private long _flushed;
+    private bool _stopped;
 
     public FrameWriter(PipeWriter writer, int maxFrameSize, int queueCapacity)
     {
@@ -45,8 +52,25 @@ internal sealed class FrameWriter
 
     /// <summary>Queues a frame; completes at once unless the queue is full.</summary>
     /// <exception cref="ChannelClosedException">The writer was completed or failed (the failure is the inner exception).</exception>
-    public ValueTask EnqueueAsync(in OutboundFrame frame, CancellationToken cancellationToken) =>
-        _queue.Writer.TryWrite(frame) ? default : _queue.Writer.WriteAsync(frame, cancellationToken);
+    public ValueTask EnqueueAsync(in OutboundFrame frame, CancellationToken cancellationToken)
+    {
+        if (_queue.Writer.TryWrite(frame))
+        {
+            Interlocked.Increment(ref _queued);
+            return default;
+        }
+
+        return EnqueueSlowAsync(frame, cancellationToken);
+    }
+
+    /// <summary>Completes when every frame queued before the call was written and flushed.</summary>
+    /// <exception cref="IOException">The connection failed before those frames were flushed.</exception>
+    /// <exception cref="ObjectDisposedException">The writer was aborted before those frames were flushed.</exception>
+    public ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        var target = Volatile.Read(ref _queued);
+        return Volatile.Read(ref _flushed) >= target ? default : WaitFlushedAsync(target, cancellationToken);
+    }
 
     /// <summary>Queues <paramref name="last"/> as the final frame and waits until everything queued was written and flushed.</summary>
     public async Task CompleteAsync(OutboundFrame? last, CancellationToken cancellationToken)
@@ -78,6 +102,57 @@ internal sealed class FrameWriter
         }
     }
 
+    private async ValueTask EnqueueSlowAsync(OutboundFrame frame, CancellationToken cancellationToken)
+    {
+        await _queue.Writer.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _queued);
+    }
+
+    private async ValueTask WaitFlushedAsync(long target, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task flushed;
+            lock (_flushGate)
+            {
+                if (Volatile.Read(ref _flushed) >= target)
+                {
+                    return;
+                }
+
+                if (_stopped)
+                {
+                    throw Fault is { } fault
+                        ? new IOException($"The connection failed while writing: {fault.Message}", fault)
+                        : new ObjectDisposedException(nameof(FrameWriter), "The writer stopped before the frames were flushed.");
+                }
+
+                flushed = (_flushWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+
+            await flushed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Publishes the loop's progress to <see cref="FlushAsync(CancellationToken)"/> waiters: every frame written so far was flushed, or the loop stopped.</summary>
+    private void Signal(bool flushed, bool stopped)
+    {
+        TaskCompletionSource? waiter;
+        lock (_flushGate)
+        {
+            if (flushed)
+            {
+                Volatile.Write(ref _flushed, _written);
+            }
+
+            _stopped |= stopped;
+            waiter = _flushWaiter;
+            _flushWaiter = null;
+        }
+
+        waiter?.TrySetResult();
+    }
+
     private async Task WriteLoopAsync()
     {
         var reader = _queue.Reader;
@@ -105,10 +180,12 @@ internal sealed class FrameWriter
             }
 
             await _writer.CompleteAsync().ConfigureAwait(false);
+            Signal(flushed: true, stopped: true);
         }
         catch (Exception ex)
         {
             Volatile.Write(ref _fault, ex);
+            Signal(flushed: false, stopped: true);
             _queue.Writer.TryComplete(ex);
             while (reader.TryRead(out _))
             {
@@ -142,6 +219,7 @@ internal sealed class FrameWriter
         }
 
         _writer.Advance(total);
+        _written++;
         return total;
     }
 
@@ -152,5 +230,7 @@ internal sealed class FrameWriter
         {
             throw new OperationCanceledException("The flush was cancelled.");
         }
+
+        Signal(flushed: true, stopped: false);
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -9,7 +10,10 @@ namespace Aion.Worker.Transport.Streams.Internal;
 
 /// <summary>
 /// The worker's side of one stream connection: a hello frame first, then message frames both ways;
-/// the engine's end frame carries the status; the worker's close frame is its half-close.
+/// the engine's end frame carries the status; the worker's close frame is its half-close. Sends are
+/// buffered in the frame writer's queue and <see cref="FlushAsync"/> waits until they reached the
+/// stream; a message frame whose payload does not parse is handed to the worker as
+/// <see cref="InboundFrame.Undecodable(ReadOnlyMemory{byte})"/>.
 /// </summary>
 internal sealed class StreamWorkerSession : IWorkerSession
 {
@@ -61,13 +65,60 @@ internal sealed class StreamWorkerSession : IWorkerSession
         return pending.IsCompletedSuccessfully ? default : AwaitSendAsync(pending);
     }
 
-    public ValueTask<ServerToWorker?> ReceiveAsync(CancellationToken cancellationToken)
+    public ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _endStatus) is { } ended)
+        {
+            return ValueTask.FromException(new RpcException(ended.Value));
+        }
+
+        var pending = _writer.FlushAsync(cancellationToken);
+        return pending.IsCompletedSuccessfully ? default : AwaitSendAsync(pending);
+    }
+
+    public bool TryReceive(out InboundFrame frame)
+    {
+        frame = default;
+        lock (_readGate)
+        {
+            if (_disposed)
+            {
+                return false;
+            }
+
+            _reading = true;
+        }
+
+        try
+        {
+            if (_readFault is not null || Volatile.Read(ref _endStatus) is not null || !_frames.TryReadBuffered())
+            {
+                return false;
+            }
+
+            // An end frame is recorded and reported by the next ReceiveAsync.
+            frame = Decode(true);
+            return !frame.IsEndOfStream;
+        }
+        catch (Exception ex)
+        {
+            // Recorded (the end status, or the read fault) for the next ReceiveAsync to report.
+            Fail(ex);
+            return false;
+        }
+        finally
+        {
+            ExitRead();
+        }
+    }
+
+    public ValueTask<InboundFrame> ReceiveAsync(CancellationToken cancellationToken)
     {
         lock (_readGate)
         {
             if (_disposed)
             {
-                return ValueTask.FromException<ServerToWorker?>(new ObjectDisposedException(nameof(StreamWorkerSession)));
+                return ValueTask.FromException<InboundFrame>(new ObjectDisposedException(nameof(StreamWorkerSession)));
             }
 
             _reading = true;
@@ -87,18 +138,18 @@ internal sealed class StreamWorkerSession : IWorkerSession
         catch (Exception ex)
         {
             ExitRead();
-            return ValueTask.FromException<ServerToWorker?>(Fail(ex));
+            return ValueTask.FromException<InboundFrame>(Fail(ex));
         }
 
         if (read.IsCompletedSuccessfully)
         {
             try
             {
-                return new ValueTask<ServerToWorker?>(Decode(read.Result));
+                return new ValueTask<InboundFrame>(Decode(read.Result));
             }
             catch (Exception ex)
             {
-                return ValueTask.FromException<ServerToWorker?>(ex);
+                return ValueTask.FromException<InboundFrame>(ex);
             }
             finally
             {
@@ -162,7 +213,7 @@ internal sealed class StreamWorkerSession : IWorkerSession
         }
     }
 
-    private async ValueTask<ServerToWorker?> ReceiveSlowAsync(ValueTask<bool> read)
+    private async ValueTask<InboundFrame> ReceiveSlowAsync(ValueTask<bool> read)
     {
         try
         {
@@ -184,24 +235,24 @@ internal sealed class StreamWorkerSession : IWorkerSession
         }
     }
 
-    private ValueTask<ServerToWorker?>? Ended()
+    private ValueTask<InboundFrame>? Ended()
     {
         if (_readFault is { } fault)
         {
-            return ValueTask.FromException<ServerToWorker?>(fault);
+            return ValueTask.FromException<InboundFrame>(fault);
         }
 
         if (Volatile.Read(ref _endStatus)?.Value is { } status)
         {
             return status.StatusCode == StatusCode.OK
-                ? new ValueTask<ServerToWorker?>((ServerToWorker?)null)
-                : ValueTask.FromException<ServerToWorker?>(new RpcException(status));
+                ? new ValueTask<InboundFrame>(InboundFrame.EndOfStream)
+                : ValueTask.FromException<InboundFrame>(new RpcException(status));
         }
 
         return null;
     }
 
-    private ServerToWorker? Decode(bool frame)
+    private InboundFrame Decode(bool frame)
     {
         if (!frame)
         {
@@ -213,13 +264,13 @@ internal sealed class StreamWorkerSession : IWorkerSession
             switch ((StreamFrameKind)_frames.Kind)
             {
                 case StreamFrameKind.Message:
-                    return ServerToWorker.Parser.ParseFrom(_frames.Payload);
+                    return ParseMessage(_frames.Payload);
                 case StreamFrameKind.End:
                     var status = ControlFrames.DecodeEnd(_frames.Payload);
                     Volatile.Write(ref _endStatus, new StrongBox<Status>(status));
                     if (status.StatusCode == StatusCode.OK)
                     {
-                        return null;
+                        return InboundFrame.EndOfStream;
                     }
 
                     throw new RpcException(status);
@@ -234,6 +285,20 @@ internal sealed class StreamWorkerSession : IWorkerSession
         finally
         {
             _frames.Consume();
+        }
+    }
+
+    /// <summary>A message frame's payload: the parsed frame, or a copy of bytes that do not parse for the worker to judge.</summary>
+    private static InboundFrame ParseMessage(ReadOnlySequence<byte> payload)
+    {
+        try
+        {
+            return InboundFrame.FromMessage(ServerToWorker.Parser.ParseFrom(payload));
+        }
+        catch (Exception ex) when (ex is InvalidProtocolBufferException or ArgumentException)
+        {
+            // ArgumentException: a string field that is not valid UTF-8 (DecoderFallbackException).
+            return InboundFrame.Undecodable(payload.ToArray());
         }
     }
 

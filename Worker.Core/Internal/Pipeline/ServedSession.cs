@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Aion.Worker.Diagnostics;
+using Aion.Worker.Internal.Session;
 using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Protocol;
 using Aion.Worker.Transport;
@@ -221,10 +222,20 @@ internal sealed class ServedSession
         {
             while (true)
             {
-                var frame = await _transport.ReceiveAsync(_endToken).ConfigureAwait(false);
-                if (frame is null)
+                if (!_transport.TryReceive(out var inbound))
+                {
+                    inbound = await _transport.ReceiveAsync(_endToken).ConfigureAwait(false);
+                }
+
+                if (inbound.IsEndOfStream)
                 {
                     TryEnd(SessionEndKind.CleanClose, null);
+                    return;
+                }
+
+                if (FrameValidator.Decode(inbound, out var undecodable) is not { } frame)
+                {
+                    DecodeError(undecodable!);
                     return;
                 }
 
@@ -289,7 +300,7 @@ internal sealed class ServedSession
 
     private async ValueTask<bool> AcceptTaskAsync(ActivityTask task)
     {
-        if (TaskProblem(task) is { } problem)
+        if (FrameValidator.TaskProblem(task) is { } problem)
         {
             DecodeError(problem);
             return false;
@@ -327,37 +338,6 @@ internal sealed class ServedSession
 
         _wake.Set();
         return true;
-    }
-
-    /// <summary>The first problem of a malformed task, or <see langword="null"/>.</summary>
-    internal static string? TaskProblem(ActivityTask task)
-    {
-        if (task.WorkflowId is null || task.WorkflowId.Uuid.Length == 0)
-        {
-            return "a task without a workflow id";
-        }
-
-        if (task.ActivityId is null)
-        {
-            return $"a task of workflow {task.WorkflowId.Uuid} without an activity id";
-        }
-
-        if (task.ActivityType.Length == 0)
-        {
-            return $"task {task.WorkflowId.Uuid}/{task.ActivityId.SequencePosition} with an empty activity type";
-        }
-
-        if (task.Input is null)
-        {
-            return $"task {task.WorkflowId.Uuid}/{task.ActivityId.SequencePosition} without an input";
-        }
-
-        if (task.Attempt == 0)
-        {
-            return $"task {task.WorkflowId.Uuid}/{task.ActivityId.SequencePosition} with attempt 0 (attempts are one-based)";
-        }
-
-        return null;
     }
 
     private void DecodeError(string problem)

@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using Aion.Worker.Diagnostics;
 using Aion.Worker.Internal.Pipeline;
+using Aion.Worker.Internal.Session;
 using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Transport;
 
@@ -411,16 +412,16 @@ internal sealed class RunController
     private async Task<WorkerRegistration> RegisterAsync(IWorkerSession session, CancellationToken cancellationToken)
     {
         await session.SendAsync(_runtime.RegisterFrame, cancellationToken).ConfigureAwait(false);
-        var first = await session.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-        if (first is null)
+        var received = await session.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        if (received.IsEndOfStream)
         {
             throw new AionWorkerException(AionErrorKind.Protocol, "The engine ended the stream before sending RegisterAck.");
         }
 
-        if (first.MessageCase != Protocol.ServerToWorker.MessageOneofCase.RegisterAck)
+        var first = FrameValidator.Decode(received, out _);
+        if (first?.MessageCase != Protocol.ServerToWorker.MessageOneofCase.RegisterAck)
         {
-            var what = first.MessageCase == Protocol.ServerToWorker.MessageOneofCase.None ? "a frame with no known message" : first.MessageCase.ToString();
-            throw new AionWorkerException(AionErrorKind.Protocol, $"The engine's first frame was {what}, not RegisterAck.");
+            throw new AionWorkerException(AionErrorKind.Protocol, $"The engine's first frame was {FrameValidator.DescribeNonAck(first, received)}, not RegisterAck.");
         }
 
         var ack = first.RegisterAck;
