@@ -2,7 +2,6 @@ using System.Collections;
 using System.Diagnostics;
 using Aion.Worker.Diagnostics;
 using Aion.Worker.Internal.Telemetry;
-using Aion.Worker.Codec;
 using Aion.Worker.Internal.Activities;
 using Aion.Worker.Protocol;
 using Microsoft.Extensions.Logging;
@@ -101,22 +100,12 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
     public ValueTask HeartbeatAsync<TProgress>(TProgress progress, CancellationToken cancellationToken) =>
         HeartbeatAsync(progress as Payload ?? _runtime.Codec.Encode(progress), cancellationToken);
 
+    /// <summary>Sends a progress heartbeat, or keeps it as the latest until the next session; throws only for misuse.</summary>
     public ValueTask HeartbeatAsync(Payload payload, CancellationToken cancellationToken)
     {
-        var frame = new WorkerToServer
-        {
-            Heartbeat = new Heartbeat { WorkflowId = Task.WorkflowId, ActivityId = Task.ActivityId, Progress = payload },
-        };
-        var size = frame.CalculateSize();
-        if (size > _runtime.Settings.MaxSendMessageSize)
-        {
-            throw new ArgumentException(
-                $"The progress heartbeat is {size} bytes, over the worker's max send message size of {_runtime.Settings.MaxSendMessageSize} bytes.",
-                "progress");
-        }
-
+        var frame = _runtime.Outcomes.Progress(Task, payload);
         Volatile.Write(ref _pendingProgress, frame);
-        return _runtime.SendProgressAsync(this, frame, cancellationToken);
+        return _runtime.Reporter.SendProgressAsync(this, frame, cancellationToken);
     }
 
     public void DisposeAfterOutcome(IAsyncDisposable resource)
@@ -130,8 +119,9 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
     private async Task RunAsync()
     {
         var started = _runtime.Time.GetTimestamp();
-        using var span = WorkerTelemetry.StartActivitySpan(Task, _runtime.Settings.Identity);
+        var span = WorkerTelemetry.StartActivitySpan(Task, _runtime.Settings.Identity);
 
+        var outcomes = _runtime.Outcomes;
         WorkerToServer frame;
         try
         {
@@ -141,29 +131,31 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
                 {
                     if (_invoker is null)
                     {
-                        frame = Failure(ActivityErrorKind.Terminal, $"No handler is registered for activity type '{Task.ActivityType}' on this worker.", null);
+                        frame = outcomes.NoHandler(Task);
                     }
                     else
                     {
                         var output = await InvokeAsync(new ActivityContext(this)).ConfigureAwait(false);
-                        frame = Success(output);
+                        frame = outcomes.Success(Task, output);
                     }
                 }
                 catch (Exception ex)
                 {
-                    frame = Classify(ex);
+                    frame = outcomes.Classify(Task, ex, Volatile.Read(ref _cancellation)?.IsCancellationRequested == true, CancellationReason);
                 }
 
-                frame = EnforceSizeLimit(frame);
+                frame = outcomes.EnforceSizeLimit(Task, frame);
             }
 
             Observe(frame.Result, started, span);
-            await _runtime.RecordOutcomeAsync(this, frame).ConfigureAwait(false);
+            await _runtime.Reporter.RecordOutcomeAsync(this, frame).ConfigureAwait(false);
             await DisposeResourcesAsync().ConfigureAwait(false);
         }
         finally
         {
-            _runtime.Release(this);
+            // The span ends before the slot is freed: whoever waits for the activity sees it complete.
+            span?.Dispose();
+            _runtime.Reporter.Release(this);
         }
     }
 
@@ -233,99 +225,6 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
                 _runtime.Log.DisposeFailed(ex, Key.WorkflowId, Key.Position, Key.Attempt);
             }
         }
-    }
-
-    private WorkerToServer Success(Payload output)
-    {
-        if (!_runtime.AcceptsContentType(output.ContentType))
-        {
-            return Failure(ActivityErrorKind.Terminal, $"The result's content type '{output.ContentType}' is not accepted by the engine (it accepts {string.Join(", ", _runtime.AcceptedContentTypes)}).", null);
-        }
-
-        var result = new ActivityResult { WorkflowId = Task.WorkflowId, ActivityId = Task.ActivityId, Result = output };
-        if (Task.RunId is not null)
-        {
-            result.RunId = Task.RunId;
-        }
-
-        return new WorkerToServer { Result = result };
-    }
-
-    private WorkerToServer Failure(ActivityErrorKind kind, string message, Payload? details)
-    {
-        var error = new ActivityError { Kind = kind, Message = message ?? string.Empty };
-        if (details is not null)
-        {
-            error.Details = details;
-        }
-
-        var result = new ActivityResult { WorkflowId = Task.WorkflowId, ActivityId = Task.ActivityId, Error = error };
-        if (Task.RunId is not null)
-        {
-            result.RunId = Task.RunId;
-        }
-
-        return new WorkerToServer { Result = result };
-    }
-
-    private WorkerToServer Classify(Exception exception)
-    {
-        switch (exception)
-        {
-            case ActivityFailureException failure:
-                var details = EncodeDetails(failure, out var detailsProblem);
-                var message = detailsProblem is null ? failure.Message : $"{failure.Message} (details could not be encoded: {detailsProblem})";
-                return Failure(failure.WireKind, message, details);
-            case ActivityInputException or ActivityOutputException:
-                _runtime.Log.ActivityCodecFailed(exception, Task.ActivityType, Key.WorkflowId, Key.Position, Key.Attempt);
-                return Failure(ActivityErrorKind.Terminal, exception.Message, null);
-            case OperationCanceledException when Volatile.Read(ref _cancellation)?.IsCancellationRequested == true:
-                return CancellationReason == ActivityCancellationReason.CancelRequested
-                    ? Failure(ActivityErrorKind.Terminal, "The activity was cancelled at the engine's request.", null)
-                    : Failure(ActivityErrorKind.Retryable, "The activity was cancelled because the worker is shutting down.", null);
-            default:
-                _runtime.Log.ActivityThrew(exception, Task.ActivityType, Key.WorkflowId, Key.Position, Key.Attempt);
-                return Failure(ActivityErrorKind.Retryable, string.IsNullOrEmpty(exception.Message) ? exception.GetType().FullName! : exception.Message, null);
-        }
-    }
-
-    private Payload? EncodeDetails(ActivityFailureException failure, out string? problem)
-    {
-        problem = null;
-        if (failure.Details is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            var details = failure.Details is Payload raw ? raw : _runtime.Codec.Encode(failure.Details);
-            if (!_runtime.AcceptsContentType(details.ContentType))
-            {
-                problem = $"content type '{details.ContentType}' is not accepted by the engine";
-                return null;
-            }
-
-            return details;
-        }
-        catch (Exception ex)
-        {
-            problem = ex.Message;
-            return null;
-        }
-    }
-
-    private WorkerToServer EnforceSizeLimit(WorkerToServer frame)
-    {
-        var size = frame.CalculateSize();
-        var limit = _runtime.Settings.MaxSendMessageSize;
-        if (size <= limit)
-        {
-            return frame;
-        }
-
-        _runtime.Log.ResultTooLarge(Task.ActivityType, Key.WorkflowId, Key.Position, Key.Attempt, size, limit);
-        return Failure(ActivityErrorKind.Terminal, $"The activity's result was too large to send: {size} bytes, over the limit of {limit} bytes.", null);
     }
 
     // The log scope.

@@ -113,7 +113,7 @@ internal sealed class ServedSession
         await Task.WhenAll(reader, sender, dispatcher, cancels).ConfigureAwait(false);
         while (_intake.Reader.TryRead(out var queued))
         {
-            _runtime.Discard(queued);
+            _runtime.InFlight.Discard(queued);
         }
 
         return BuildEnd();
@@ -308,7 +308,7 @@ internal sealed class ServedSession
 
         var execution = _runtime.CreateExecution(task, Registration.HeartbeatWindow, Id);
         _runtime.Telemetry.TasksReceived.Add(1, _runtime.IdentityTag, new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.ActivityType, task.ActivityType));
-        if (!_runtime.TryAdmit(execution))
+        if (!_runtime.InFlight.TryAdmit(execution))
         {
             _runtime.Log.DuplicateDispatch(execution.Key.WorkflowId, execution.Key.Position, execution.Key.Attempt);
             return true;
@@ -332,7 +332,7 @@ internal sealed class ServedSession
         catch (Exception)
         {
             // The session ended while the queue was full: the task was never started.
-            _runtime.Discard(execution);
+            _runtime.InFlight.Discard(execution);
             throw;
         }
 
@@ -379,7 +379,7 @@ internal sealed class ServedSession
             _replayed = true;
             _wake.Set();
 
-            foreach (var (execution, progress) in _runtime.PendingProgress())
+            foreach (var (execution, progress) in _runtime.InFlight.PendingProgress())
             {
                 await SendAsync(progress).ConfigureAwait(false);
                 execution.ProgressSent(progress);
@@ -450,7 +450,7 @@ internal sealed class ServedSession
     private async ValueTask SendLivenessRoundAsync()
     {
         Volatile.Write(ref _livenessDue, 0);
-        var frames = _runtime.LivenessFrames();
+        var frames = _runtime.InFlight.LivenessFrames();
         foreach (var frame in frames)
         {
             await SendAsync(frame).ConfigureAwait(false);
@@ -627,11 +627,8 @@ internal sealed class ServedSession
     {
         if (kind == SessionEndKind.Shutdown)
         {
-            _runtime.CancelAll(ActivityCancellationReason.Shutdown);
-            while (_runtime.Running > 0)
-            {
-                await _wake.WaitAsync().WaitAsync(_endToken).ConfigureAwait(false);
-            }
+            _runtime.InFlight.CancelAll(ActivityCancellationReason.Shutdown);
+            await _runtime.InFlight.WhenIdleAsync(_endToken).ConfigureAwait(false);
         }
 
         // Everything queued before this marker (every result of a finished activity) is sent first.
@@ -680,7 +677,7 @@ internal sealed class ServedSession
         {
             await foreach (var request in requests.ReadAllAsync(_endToken).ConfigureAwait(false))
             {
-                _runtime.CancelMatching(request);
+                _runtime.InFlight.CancelMatching(request);
             }
         }
         catch (Exception) when (_endToken.IsCancellationRequested)

@@ -58,7 +58,7 @@ internal sealed class RunController
 
         // Nothing is killed: the run goes on settling in the background; say what is left.
         _ = run.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        var running = _runtime.RunningExecutions();
+        var running = _runtime.InFlight.RunningExecutions();
         foreach (var execution in running)
         {
             _runtime.Log.ActivityAbandoned(execution.Task.ActivityType, execution.Key.WorkflowId, execution.Key.Position, execution.Key.Attempt);
@@ -120,8 +120,8 @@ internal sealed class RunController
 
     private async Task SettleAsync()
     {
-        _runtime.CancelAll(ActivityCancellationReason.Shutdown);
-        await _runtime.WaitForIdleAsync(CancellationToken.None).ConfigureAwait(false);
+        _runtime.InFlight.CancelAll(ActivityCancellationReason.Shutdown);
+        await _runtime.InFlight.WhenIdleAsync(CancellationToken.None).ConfigureAwait(false);
         LogLeftoverResults();
     }
 

@@ -1,0 +1,38 @@
+using Aion.Worker.Protocol;
+
+namespace Aion.Worker.Internal.Pipeline;
+
+/// <summary>
+/// Where a running activity's outcome and progress go: an outcome is recorded in the unacked
+/// tracker first (a lower attempt's never replaces a higher one's), then queued on the pipeline if
+/// a session is attached; progress is queued, or kept as the activity's latest until the next
+/// session. Never waits on a detached pipeline.
+/// </summary>
+internal sealed class ResultReporter(WorkerRuntime runtime)
+{
+    /// <summary>Records an outcome in the tracker and queues it for the attached session, if any.</summary>
+    public ValueTask RecordOutcomeAsync(ActivityExecution execution, WorkerToServer frame)
+    {
+        execution.MarkDone();
+        var key = execution.Key;
+        var entry = runtime.InFlight.IsSuperseded(key, out var keptAttempt) ? null : runtime.Tracker.Record(key.ResultKey, key.Attempt, frame, out keptAttempt);
+        if (entry is null)
+        {
+            runtime.Log.OutcomeSuperseded(key.WorkflowId, key.Position, key.Attempt, keptAttempt);
+            return default;
+        }
+
+        return runtime.CurrentSession is { } session ? session.EnqueueResultAsync(entry) : default;
+    }
+
+    /// <summary>Queues a progress heartbeat (already kept as the execution's latest) for the attached session, if any.</summary>
+    public ValueTask SendProgressAsync(ActivityExecution execution, WorkerToServer frame, CancellationToken cancellationToken) =>
+        runtime.CurrentSession is { } session ? session.EnqueueProgressAsync(execution, frame, cancellationToken) : default;
+
+    /// <summary>Frees the execution's slot once its outcome is recorded, and lets the dispatcher use it.</summary>
+    public void Release(ActivityExecution execution)
+    {
+        runtime.InFlight.Release(execution);
+        runtime.CurrentSession?.Wake();
+    }
+}
