@@ -16,14 +16,13 @@ namespace Aion.Worker;
 /// pushes with bounded concurrency, reports their results, and survives drops, drains and restarts
 /// without losing a result it computed.
 /// </summary>
-public sealed class AionWorker : RunController.IWorkerSessionEvents
+public sealed class AionWorker
 {
     private readonly WorkerRuntime _runtime;
     private readonly RunController _controller;
     private readonly IWorkerTransport? _transport;
-    private WorkerRegistration? _registration;
     private readonly WorkerStatusTracker _status;
-    private Activity? _sessionSpan;
+    private readonly SessionAnnouncer _sessions;
     private CancellationTokenRegistration _stopping;
     private int _running;
 
@@ -32,7 +31,8 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
         _transport = transport;
         _status = new WorkerStatusTracker(time);
         _runtime = new WorkerRuntime(settings, registry, codec, acceptedContentTypes, time, logger, interceptors, telemetry);
-        _controller = new RunController(_runtime, this);
+        _sessions = new SessionAnnouncer(this);
+        _controller = new RunController(_runtime, _sessions);
         ActivityTypes = registry.SortedTypes();
     }
 
@@ -54,7 +54,7 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
     public IReadOnlyList<string> ActivityTypes { get; }
 
     /// <summary>The current session's registration, or <see langword="null"/> between sessions.</summary>
-    public WorkerRegistration? CurrentRegistration => Volatile.Read(ref _registration);
+    public WorkerRegistration? CurrentRegistration => _sessions.Current;
 
     /// <summary>How many activities are running now.</summary>
     public int RunningActivities => _runtime.Running;
@@ -133,56 +133,6 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
         }
     }
 
-    void RunController.IWorkerSessionEvents.Started(WorkerRegistration registration)
-    {
-        Volatile.Write(ref _registration, registration);
-        _status.SessionStarted(registration);
-        _runtime.Telemetry.SessionsOpened.Add(1, _runtime.IdentityTag);
-        var span = WorkerTelemetry.Source.StartActivity(AionWorkerDiagnostics.Spans.Session, ActivityKind.Client);
-        if (span is not null)
-        {
-            span.SetTag(AionWorkerDiagnostics.Tags.Identity, _runtime.Settings.Identity);
-            span.SetTag(AionWorkerDiagnostics.Tags.WorkerId, registration.WorkerId);
-        }
-
-        _sessionSpan = span;
-        Raise(SessionStarted, new SessionStartedEventArgs(registration));
-    }
-
-    void RunController.IWorkerSessionEvents.Ended(SessionEnd end, int drops)
-    {
-        Volatile.Write(ref _registration, null);
-        _status.SessionEnded(end, drops);
-        var kind = WorkerTelemetry.EndKindName(end.Kind);
-        _runtime.Telemetry.SessionsEnded.Add(1, _runtime.IdentityTag, new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.EndKind, kind));
-        if (Interlocked.Exchange(ref _sessionSpan, null) is { } span)
-        {
-            span.SetTag(AionWorkerDiagnostics.Tags.EndKind, kind);
-            if (end.Error is { } error)
-            {
-                span.SetStatus(ActivityStatusCode.Error, error.Message);
-            }
-
-            span.Stop();
-        }
-
-        Raise(SessionEnded, new SessionEndedEventArgs(end, drops));
-    }
-
-    void RunController.IWorkerSessionEvents.EstablishmentFailed(AionWorkerException error) => _status.EstablishmentFailed(error);
-
-    private void Raise<T>(EventHandler<T>? handler, T args)
-    {
-        try
-        {
-            handler?.Invoke(this, args);
-        }
-        catch (Exception ex)
-        {
-            _runtime.Log.EventHandlerFailed(ex);
-        }
-    }
-
     private void EnterRun(CancellationToken shutdown)
     {
         if (Interlocked.Exchange(ref _running, 1) != 0)
@@ -200,7 +150,70 @@ public sealed class AionWorker : RunController.IWorkerSessionEvents
         _stopping.Dispose();
         _status.RunEnded();
         _runtime.Telemetry.Unregister(_runtime);
-        Volatile.Write(ref _registration, null);
+        _sessions.Clear();
         Volatile.Write(ref _running, 0);
+    }
+
+    /// <summary>Announces sessions for the run controller: the current registration, the status, the session span and metrics, and the public events.</summary>
+    private sealed class SessionAnnouncer(AionWorker worker) : RunController.IWorkerSessionEvents
+    {
+        private WorkerRegistration? _registration;
+        private Activity? _sessionSpan;
+
+        public WorkerRegistration? Current => Volatile.Read(ref _registration);
+
+        public void Clear() => Volatile.Write(ref _registration, null);
+
+        public void Started(WorkerRegistration registration)
+        {
+            var runtime = worker._runtime;
+            Volatile.Write(ref _registration, registration);
+            worker._status.SessionStarted(registration);
+            runtime.Telemetry.SessionsOpened.Add(1, runtime.IdentityTag);
+            var span = WorkerTelemetry.Source.StartActivity(AionWorkerDiagnostics.Spans.Session, ActivityKind.Client);
+            if (span is not null)
+            {
+                span.SetTag(AionWorkerDiagnostics.Tags.Identity, runtime.Settings.Identity);
+                span.SetTag(AionWorkerDiagnostics.Tags.WorkerId, registration.WorkerId);
+            }
+
+            _sessionSpan = span;
+            Raise(worker.SessionStarted, new SessionStartedEventArgs(registration));
+        }
+
+        public void Ended(SessionEnd end, int drops)
+        {
+            var runtime = worker._runtime;
+            Volatile.Write(ref _registration, null);
+            worker._status.SessionEnded(end, drops);
+            var kind = WorkerTelemetry.EndKindName(end.Kind);
+            runtime.Telemetry.SessionsEnded.Add(1, runtime.IdentityTag, new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.EndKind, kind));
+            if (Interlocked.Exchange(ref _sessionSpan, null) is { } span)
+            {
+                span.SetTag(AionWorkerDiagnostics.Tags.EndKind, kind);
+                if (end.Error is { } error)
+                {
+                    span.SetStatus(ActivityStatusCode.Error, error.Message);
+                }
+
+                span.Stop();
+            }
+
+            Raise(worker.SessionEnded, new SessionEndedEventArgs(end, drops));
+        }
+
+        public void EstablishmentFailed(AionWorkerException error) => worker._status.EstablishmentFailed(error);
+
+        private void Raise<T>(EventHandler<T>? handler, T args)
+        {
+            try
+            {
+                handler?.Invoke(worker, args);
+            }
+            catch (Exception ex)
+            {
+                worker._runtime.Log.EventHandlerFailed(ex);
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@ namespace Aion.Worker.Tests.Pipeline;
 
 public sealed class BackoffTests
 {
-    private static RunController Controller(TimeSpan initial, TimeSpan max, double jitter = 0)
+    private static Backoff Controller(TimeSpan initial, TimeSpan max, double jitter = 0)
     {
         var options = new AionWorkerOptions
         {
@@ -13,7 +13,7 @@ public sealed class BackoffTests
             MaxConcurrency = 1,
             Reconnect = new ReconnectOptions { InitialBackoff = initial, MaxBackoff = max, MaxAttempts = 3, Jitter = jitter },
         };
-        return AionWorker.CreateBuilder(options).AddActivity<int, int>("noop", (input, _) => input).Build().Controller;
+        return AionWorker.CreateBuilder(options).AddActivity<int, int>("noop", (input, _) => input).Build().Controller.Backoff;
     }
 
     private static TimeSpan Ms(double milliseconds) => TimeSpan.FromMilliseconds(milliseconds);
@@ -23,7 +23,7 @@ public sealed class BackoffTests
     {
         var controller = Controller(Ms(5), Ms(20));
 
-        var delays = Enumerable.Range(1, 4).Select(controller.Backoff);
+        var delays = Enumerable.Range(1, 4).Select(controller.Delay);
 
         Assert.That(delays, Is.EqualTo(new[] { Ms(5), Ms(10), Ms(20), Ms(20) }));
     }
@@ -33,7 +33,7 @@ public sealed class BackoffTests
     {
         var controller = Controller(Ms(30), Ms(100));
 
-        var delays = Enumerable.Range(1, 4).Select(controller.Backoff);
+        var delays = Enumerable.Range(1, 4).Select(controller.Delay);
 
         Assert.That(delays, Is.EqualTo(new[] { Ms(30), Ms(60), Ms(100), Ms(100) }));
     }
@@ -41,7 +41,7 @@ public sealed class BackoffTests
     [Test]
     public void Initial_backoff_above_max_is_capped_at_max()
     {
-        Assert.That(Controller(Ms(50), Ms(20)).Backoff(1), Is.EqualTo(Ms(20)));
+        Assert.That(Controller(Ms(50), Ms(20)).Delay(1), Is.EqualTo(Ms(20)));
     }
 
     [TestCase(64)]
@@ -52,7 +52,7 @@ public sealed class BackoffTests
         var limit = TimeSpan.FromMilliseconds(4_294_967_294d);
         var controller = Controller(TimeSpan.FromTicks(1), limit);
 
-        Assert.That(controller.Backoff(n), Is.EqualTo(limit));
+        Assert.That(controller.Delay(n), Is.EqualTo(limit));
     }
 
     [Test]
@@ -61,7 +61,7 @@ public sealed class BackoffTests
         var limit = TimeSpan.FromMilliseconds(4_294_967_294d);
         var controller = Controller(limit, limit);
 
-        Assert.That(controller.Backoff(int.MaxValue), Is.EqualTo(limit));
+        Assert.That(controller.Delay(int.MaxValue), Is.EqualTo(limit));
     }
 
     [TestCase(0.0, 20.0)]
@@ -72,7 +72,7 @@ public sealed class BackoffTests
         var controller = Controller(Ms(5), Ms(20), jitter: 0.5);
         controller.NextRandom = () => random;
 
-        var delay = controller.Backoff(3);
+        var delay = controller.Delay(3);
 
         Assert.That(delay.TotalMilliseconds, Is.EqualTo(expectedMs).Within(0.0001));
         Assert.That(delay, Is.InRange(Ms(10), Ms(20)));
@@ -88,8 +88,8 @@ public sealed class BackoffTests
 
         for (var n = 1; n <= 5; n++)
         {
-            var full = plain.Backoff(n);
-            var jittered = controller.Backoff(n);
+            var full = plain.Delay(n);
+            var jittered = controller.Delay(n);
             Assert.That(jittered, Is.InRange(full * 0.8, full), $"attempt {n}");
         }
     }
@@ -100,6 +100,6 @@ public sealed class BackoffTests
         var controller = Controller(Ms(5), Ms(20));
         controller.NextRandom = () => throw new AssertionException("no random draw expected");
 
-        Assert.That(controller.Backoff(2), Is.EqualTo(Ms(10)));
+        Assert.That(controller.Delay(2), Is.EqualTo(Ms(10)));
     }
 }
