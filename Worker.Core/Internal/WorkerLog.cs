@@ -54,6 +54,9 @@ internal sealed partial class WorkerLog
     [LoggerMessage(12, LogLevel.Information, "Worker {Identity} session {SessionId}: the engine asked to drain")]
     public partial void DrainReceived(string identity, long sessionId);
 
+    [LoggerMessage(13, LogLevel.Warning, "Worker {Identity} session {SessionId}: disposing the transport session failed")]
+    public partial void SessionDisposeFailed(Exception error, string identity, long sessionId);
+
     [LoggerMessage(20, LogLevel.Warning, "Activity {ActivityType} {WorkflowId}/{ActivityId} attempt {Attempt} threw; reported as retryable")]
     public partial void ActivityThrew(Exception error, string activityType, string workflowId, ulong activityId, uint attempt);
 

@@ -1,4 +1,4 @@
-using Aion.Worker.Internal.Pipeline;
+using Aion.Worker.Internal.Session;
 
 namespace Aion.Worker.Tests.Pipeline;
 
@@ -12,7 +12,7 @@ public sealed class LivenessIntervalTests
     [TestCase(6, 1.5)]
     public void Liveness_interval_is_a_quarter_of_the_window_but_at_least_one_millisecond(double windowMs, double expectedMs)
     {
-        var interval = WorkerRuntime.LivenessInterval(TimeSpan.FromMilliseconds(windowMs));
+        var interval = LivenessPump.Interval(TimeSpan.FromMilliseconds(windowMs));
 
         Assert.That(interval, Is.EqualTo(TimeSpan.FromMilliseconds(expectedMs)));
     }
@@ -20,10 +20,10 @@ public sealed class LivenessIntervalTests
     [Test]
     public void Liveness_interval_is_computed_in_exact_ticks()
     {
-        Assert.That(WorkerRuntime.LivenessInterval(TimeSpan.FromSeconds(30)).Ticks, Is.EqualTo(75_000_000));
-        Assert.That(WorkerRuntime.LivenessInterval(TimeSpan.FromTicks(40_000_003)).Ticks, Is.EqualTo(10_000_000));
-        Assert.That(WorkerRuntime.LivenessInterval(TimeSpan.FromTicks(40_003)).Ticks, Is.EqualTo(10_000));
-        Assert.That(WorkerRuntime.LivenessInterval(TimeSpan.FromTicks(39_999)).Ticks, Is.EqualTo(TimeSpan.TicksPerMillisecond));
+        Assert.That(LivenessPump.Interval(TimeSpan.FromSeconds(30)).Ticks, Is.EqualTo(75_000_000));
+        Assert.That(LivenessPump.Interval(TimeSpan.FromTicks(40_000_003)).Ticks, Is.EqualTo(10_000_000));
+        Assert.That(LivenessPump.Interval(TimeSpan.FromTicks(40_003)).Ticks, Is.EqualTo(10_000));
+        Assert.That(LivenessPump.Interval(TimeSpan.FromTicks(39_999)).Ticks, Is.EqualTo(TimeSpan.TicksPerMillisecond));
     }
 
     [Test]
@@ -31,8 +31,8 @@ public sealed class LivenessIntervalTests
     {
         var limit = TimeSpan.FromMilliseconds(4_294_967_294d);
 
-        Assert.That(WorkerRuntime.LivenessInterval(TimeSpan.MaxValue), Is.EqualTo(limit));
-        Assert.That(WorkerRuntime.LivenessInterval(limit * 4), Is.EqualTo(limit));
-        Assert.That(WorkerRuntime.LivenessInterval(limit * 2), Is.EqualTo(limit / 2));
+        Assert.That(LivenessPump.Interval(TimeSpan.MaxValue), Is.EqualTo(limit));
+        Assert.That(LivenessPump.Interval(limit * 4), Is.EqualTo(limit));
+        Assert.That(LivenessPump.Interval(limit * 2), Is.EqualTo(limit / 2));
     }
 }

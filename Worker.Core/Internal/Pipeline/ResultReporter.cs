@@ -22,17 +22,17 @@ internal sealed class ResultReporter(WorkerRuntime runtime)
             return default;
         }
 
-        return runtime.CurrentSession is { } session ? session.EnqueueResultAsync(entry) : default;
+        return runtime.Pipeline is { } pipeline ? pipeline.EnqueueResultAsync(entry) : default;
     }
 
     /// <summary>Queues a progress heartbeat (already kept as the execution's latest) for the attached session, if any.</summary>
     public ValueTask SendProgressAsync(ActivityExecution execution, WorkerToServer frame, CancellationToken cancellationToken) =>
-        runtime.CurrentSession is { } session ? session.EnqueueProgressAsync(execution, frame, cancellationToken) : default;
+        runtime.Pipeline is { } pipeline ? pipeline.EnqueueProgressAsync(execution, frame, cancellationToken) : default;
 
     /// <summary>Frees the execution's slot once its outcome is recorded, and lets the dispatcher use it.</summary>
     public void Release(ActivityExecution execution)
     {
         runtime.InFlight.Release(execution);
-        runtime.CurrentSession?.Wake();
+        runtime.Pipeline?.Wake();
     }
 }

@@ -1,5 +1,6 @@
 using Aion.Worker.Codec;
 using Aion.Worker.Internal.Activities;
+using Aion.Worker.Internal.Session;
 using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Protocol;
 using Grpc.Core;
@@ -13,7 +14,7 @@ namespace Aion.Worker.Internal.Pipeline;
 /// </summary>
 internal sealed class WorkerRuntime
 {
-    private ServedSession? _current;
+    private WorkerPipeline? _pipeline;
     private long _lastSessionId;
 
     public WorkerRuntime(WorkerSettings settings, ActivityRegistry registry, IPayloadCodec codec, IReadOnlyCollection<string> acceptedContentTypes, TimeProvider time, ILogger logger, IReadOnlyList<IActivityInterceptor>? interceptors = null, WorkerTelemetry? telemetry = null)
@@ -61,17 +62,17 @@ internal sealed class WorkerRuntime
     /// <summary>How many tasks are queued or running.</summary>
     public int InFlightCount => InFlight.Count;
 
-    public ServedSession? CurrentSession => Volatile.Read(ref _current);
+    /// <summary>The pipeline of the run in progress, where activities report; <see langword="null"/> between runs.</summary>
+    public WorkerPipeline? Pipeline
+    {
+        get => Volatile.Read(ref _pipeline);
+        set => Volatile.Write(ref _pipeline, value);
+    }
+
+    /// <summary>The session the run serves now, or <see langword="null"/> between sessions.</summary>
+    public SessionAdapter? CurrentSession => Pipeline?.Attached;
 
     public long NextSessionId() => Interlocked.Increment(ref _lastSessionId);
-
-    /// <summary>Whether an error that ended a registered session may be retried (an expired token is, when a provider can refresh it).</summary>
-    public bool IsRetryableMidStream(AionWorkerException error) =>
-        error.IsRetryable || (error.StatusCode == StatusCode.Unauthenticated && Settings.BearerTokenProvider is not null);
-
-    public void Publish(ServedSession session) => Volatile.Write(ref _current, session);
-
-    public void Unpublish(ServedSession session) => Interlocked.CompareExchange(ref _current, null, session);
 
     public ActivityExecution CreateExecution(ActivityTask task, TimeSpan heartbeatWindow, long sessionId)
     {
@@ -87,13 +88,6 @@ internal sealed class WorkerRuntime
         {
             ThreadPool.UnsafeQueueUserWorkItem(execution, preferLocal: false);
         }
-    }
-
-    /// <summary>The liveness interval for an engine window: max(window / 4, 1 ms), capped at the timer limit.</summary>
-    public static TimeSpan LivenessInterval(TimeSpan window)
-    {
-        var interval = TimeSpan.FromTicks(Math.Max(window.Ticks / 4, TimeSpan.TicksPerMillisecond));
-        return interval > WorkerSettings.MaxDuration ? WorkerSettings.MaxDuration : interval;
     }
 
     /// <summary>Maps any transport failure to the SDK's error, keeping a gRPC status unchanged.</summary>

@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using Aion.Worker.Internal.Pipeline;
+using Aion.Worker.Internal.Session;
 using Aion.Worker.Transport;
 
 namespace Aion.Worker.Internal.Reconnect;
@@ -81,7 +82,19 @@ internal sealed class RunController
             return end;
         }
 
-        var (result, _) = await ServeAsync(new EstablishedSession(session, registration), shutdown).ConfigureAwait(false);
+        // A run of one session: activities still running from an earlier call report into the tracker and are replayed here.
+        var pipeline = new WorkerPipeline(_runtime, shutdown);
+        pipeline.Start();
+        SessionEnd result;
+        try
+        {
+            (result, _) = await ServeAsync(pipeline, new EstablishedSession(session, registration)).ConfigureAwait(false);
+        }
+        finally
+        {
+            await pipeline.CompleteAsync().ConfigureAwait(false);
+        }
+
         _events.Ended(result, 0);
         await SettleIfShuttingDownAsync(shutdown).ConfigureAwait(false);
         return result;
@@ -114,6 +127,20 @@ internal sealed class RunController
 
     private async Task LoopAsync(IWorkerTransport transport, CancellationToken shutdown)
     {
+        var pipeline = new WorkerPipeline(_runtime, shutdown);
+        pipeline.Start();
+        try
+        {
+            await LoopAsync(transport, pipeline, shutdown).ConfigureAwait(false);
+        }
+        finally
+        {
+            await pipeline.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task LoopAsync(IWorkerTransport transport, WorkerPipeline pipeline, CancellationToken shutdown)
+    {
         var budget = new DropBudget(_settings.MaxAttempts, _settings.InitialBackoff, Backoff, _settings.BearerTokenProvider is not null);
         var first = true;
         while (true)
@@ -130,7 +157,7 @@ internal sealed class RunController
             }
 
             first = false;
-            var (end, served) = await ServeAsync(established, shutdown).ConfigureAwait(false);
+            var (end, served) = await ServeAsync(pipeline, established).ConfigureAwait(false);
             var decision = budget.OnSessionEnd(end, shutdown.IsCancellationRequested, served.InterruptedReplay);
             _events.Ended(end, decision.Drops);
             LogSessionEnd(end, decision, served.Id);
@@ -153,15 +180,17 @@ internal sealed class RunController
         }
     }
 
-    /// <summary>Announces a registered session, serves it until it ends, and returns how it ended.</summary>
-    private async Task<(SessionEnd End, ServedSession Served)> ServeAsync(EstablishedSession established, CancellationToken shutdown)
+    /// <summary>Announces a registered session, attaches its adapter under the run's pipeline, and detaches it once it ended.</summary>
+    private async Task<(SessionEnd End, SessionAdapter Session)> ServeAsync(WorkerPipeline pipeline, EstablishedSession established)
     {
-        var served = new ServedSession(_runtime, established.Session, established.Registration, _runtime.NextSessionId());
         var registration = established.Registration;
-        _runtime.Log.SessionStarted(_settings.Identity, registration.WorkerId, registration.Namespace, registration.HeartbeatWindow.TotalMilliseconds, served.Id);
+        var session = new SessionAdapter(_runtime, pipeline, established.Session, registration, _runtime.NextSessionId());
+        _runtime.Log.SessionStarted(_settings.Identity, registration.WorkerId, registration.Namespace, registration.HeartbeatWindow.TotalMilliseconds, session.Id);
         _events.Started(registration);
-        var end = await served.ServeAsync(shutdown).ConfigureAwait(false);
-        return (end, served);
+        pipeline.Attach(session);
+        var end = await session.Completion.ConfigureAwait(false);
+        pipeline.Detach(session);
+        return (end, session);
     }
 
     private void LogSessionEnd(SessionEnd end, DropDecision decision, long sessionId)

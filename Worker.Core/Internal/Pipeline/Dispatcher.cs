@@ -1,0 +1,155 @@
+using Aion.Worker.Internal.Session;
+
+namespace Aion.Worker.Internal.Pipeline;
+
+/// <summary>
+/// Starts queued tasks for the whole run (spec/BEHAVIOUR.md, "Serving"): in arrival order, only for
+/// the attached session and only after its replay, never more than MaxConcurrency at once and only
+/// while tracked results + running activities stay under MaxUnackedResults. It ends a session whose
+/// tracker stays full without an ack for MaxBackoff, and asks a drained or shutting-down session
+/// to finish.
+/// </summary>
+internal sealed class Dispatcher(WorkerRuntime runtime, WorkerPipeline pipeline)
+{
+    private readonly AsyncSignal _wake = new();
+    private readonly WorkerSettings _settings = runtime.Settings;
+    private readonly TimeProvider _time = runtime.Time;
+    private SessionAdapter? _serving;
+    private long _roomBlockedSince;
+
+    /// <summary>Something changed: a task arrived or finished, an ack freed room, a session attached or ended, a drain or shutdown.</summary>
+    public void Wake() => _wake.Set();
+
+    public async Task RunAsync(CancellationToken runEnd)
+    {
+        while (!runEnd.IsCancellationRequested)
+        {
+            var session = pipeline.Attached;
+            if (session is null || !session.IsStarted || session.IsEnded || session.IsFinishing)
+            {
+                await _wake.WaitAsync().ConfigureAwait(false);
+                continue;
+            }
+
+            if (!ReferenceEquals(session, _serving))
+            {
+                _serving = session;
+                _roomBlockedSince = 0;
+            }
+
+            TimeSpan? stallLeft;
+            try
+            {
+                if (Step(session, out stallLeft))
+                {
+                    continue;
+                }
+            }
+            catch (Exception ex)
+            {
+                session.EndWith(ex);
+                continue;
+            }
+
+            await WaitForWakeAsync(stallLeft, session.EndToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One decision for the attached session; true when it acted and should decide again at once.</summary>
+    private bool Step(SessionAdapter session, out TimeSpan? stallLeft)
+    {
+        stallLeft = null;
+        if (pipeline.Shutdown.IsCancellationRequested)
+        {
+            if (!session.Replayed)
+            {
+                // Shutdown wins over a replay at once.
+                session.EndBeforeReplayFinished();
+            }
+            else
+            {
+                session.BeginFinish(SessionEndKind.Shutdown);
+            }
+
+            return true;
+        }
+
+        if (!session.Replayed)
+        {
+            return false;
+        }
+
+        var running = runtime.InFlight.Running;
+        if (running < _settings.MaxConcurrency)
+        {
+            var tracked = runtime.Tracker.Count;
+            if (tracked + running < _settings.MaxUnackedResults)
+            {
+                _roomBlockedSince = 0;
+                pipeline.Inbound.ReadPast(false);
+                if (pipeline.Inbound.TryTake(out var execution))
+                {
+                    if (execution.SessionId == session.Id)
+                    {
+                        runtime.Start(execution);
+                    }
+                    else
+                    {
+                        // Queued by a session that ended: the engine re-dispatches it.
+                        runtime.InFlight.Discard(execution);
+                    }
+
+                    return true;
+                }
+            }
+            else if (tracked > 0)
+            {
+                // The tracker, not concurrency, blocks: the acks that free it may sit behind queued tasks.
+                pipeline.Inbound.ReadPast(true);
+                stallLeft = StallTimeLeft(session);
+                if (stallLeft <= TimeSpan.Zero)
+                {
+                    session.TryEnd(SessionEndKind.Error, new AionWorkerException(
+                        AionErrorKind.UnackedResultsStalled,
+                        $"The unacked-result tracker stayed full ({tracked} results, {running} running, bound {_settings.MaxUnackedResults}) with no ack for {_settings.MaxBackoff.TotalMilliseconds} ms."));
+                    return true;
+                }
+            }
+        }
+
+        if (session.DrainSeen && pipeline.Inbound.Count == 0 && runtime.InFlight.Running == 0)
+        {
+            session.BeginFinish(SessionEndKind.Drain);
+            return true;
+        }
+
+        return false;
+    }
+
+    private TimeSpan StallTimeLeft(SessionAdapter session)
+    {
+        var now = _time.GetTimestamp();
+        if (_roomBlockedSince == 0)
+        {
+            _roomBlockedSince = now;
+        }
+
+        var since = Math.Max(_roomBlockedSince, session.LastAckTimestamp);
+        return _settings.MaxBackoff - _time.GetElapsedTime(since, now);
+    }
+
+    private async Task WaitForWakeAsync(TimeSpan? timeout, CancellationToken sessionEnd)
+    {
+        var wake = _wake.WaitAsync();
+        if (timeout is not { } delay || wake.IsCompleted)
+        {
+            await wake.ConfigureAwait(false);
+            return;
+        }
+
+        using var stopDelay = CancellationTokenSource.CreateLinkedTokenSource(sessionEnd);
+        var timer = Task.Delay(delay, _time, stopDelay.Token);
+        await Task.WhenAny(wake, timer).ConfigureAwait(false);
+        stopDelay.Cancel();
+    }
+}
