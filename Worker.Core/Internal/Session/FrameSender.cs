@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Aion.Worker.Diagnostics;
 using Aion.Worker.Internal.Pipeline;
 using Aion.Worker.Protocol;
@@ -37,12 +38,12 @@ internal sealed class FrameSender(IWorkerSession transport, WorkerRuntime runtim
     public ValueTask SendAsync(WorkerToServer frame)
     {
         var pending = transport.SendAsync(frame, sessionEnd);
-        if (pending.IsCompletedSuccessfully && ++_unflushed < MaxFramesPerFlush)
+        if (!pending.IsCompletedSuccessfully)
         {
-            return default;
+            return SendSlowAsync(pending);
         }
 
-        return SendSlowAsync(pending);
+        return ++_unflushed < MaxFramesPerFlush ? default : FlushAsync();
     }
 
     /// <summary>Flushes every frame sent so far, then counts them as sent.</summary>
@@ -67,27 +68,8 @@ internal sealed class FrameSender(IWorkerSession transport, WorkerRuntime runtim
     /// <summary>Notes <paramref name="count"/> liveness heartbeats just sent.</summary>
     public void SentLiveness(int count) => _unflushedLiveness += count;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendSlowAsync(ValueTask pending)
-    {
-        if (!pending.IsCompletedSuccessfully)
-        {
-            await WithDeadlineAsync(pending, "send").ConfigureAwait(false);
-            _unflushed++;
-        }
-
-        if (_unflushed >= MaxFramesPerFlush)
-        {
-            await FlushAsync().ConfigureAwait(false);
-        }
-    }
-
-    private async ValueTask FlushSlowAsync(ValueTask pending)
-    {
-        await WithDeadlineAsync(pending, "flush").ConfigureAwait(false);
-        Confirm();
-    }
-
-    private async ValueTask WithDeadlineAsync(ValueTask pending, string what)
     {
         try
         {
@@ -95,9 +77,31 @@ internal sealed class FrameSender(IWorkerSession transport, WorkerRuntime runtim
         }
         catch (TimeoutException ex)
         {
-            throw new AionWorkerException(AionErrorKind.SendTimeout, $"An outbound {what} did not complete within the send timeout of {_timeout.TotalMilliseconds} ms.", innerException: ex);
+            throw MissedDeadline("send", ex);
+        }
+
+        if (++_unflushed >= MaxFramesPerFlush)
+        {
+            await FlushAsync().ConfigureAwait(false);
         }
     }
+
+    private async ValueTask FlushSlowAsync(ValueTask pending)
+    {
+        try
+        {
+            await pending.AsTask().WaitAsync(_timeout, _time, sessionEnd).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            throw MissedDeadline("flush", ex);
+        }
+
+        Confirm();
+    }
+
+    private AionWorkerException MissedDeadline(string what, TimeoutException timeout) =>
+        new(AionErrorKind.SendTimeout, $"An outbound {what} did not complete within the send timeout of {_timeout.TotalMilliseconds} ms.", innerException: timeout);
 
     private void Confirm()
     {
