@@ -1,7 +1,10 @@
 using Aion.Worker.Codec;
 using Aion.Worker.Protocol;
 using Aion.Worker.Tests.Support;
+using Aion.Worker.Tests.Streams;
+using Aion.Worker.Transport;
 using Aion.Worker.Transport.InMemory;
+using Aion.Worker.Transport.Streams;
 
 namespace Aion.Worker.Tests.Pipeline;
 
@@ -149,6 +152,31 @@ public sealed class MalformedInputTests
         Assert.That(sessions.Ended, Is.Empty);
 
         await harness.StopAsync();
+    }
+
+    [Test]
+    public async Task A_frame_the_transport_could_not_decode_is_decoded_in_Core_and_ends_the_session_as_a_decode_error_naming_its_size()
+    {
+        // Over the stream transport, whose frames are bytes: a registered session, then a message frame that does not parse.
+        var (workerSide, engineSide) = DuplexPipeStream.CreatePair();
+        var session = StreamTransport.OpenSession(workerSide, new WorkerSessionMetadata(["default"], "worker", null));
+        var options = WorkerHarness.DefaultOptions();
+        options.RegisterTimeout = TimeSpan.FromSeconds(5);
+        var worker = AionWorker.CreateBuilder(options)
+            .AddActivity<string, string>("echo", (input, _) => input)
+            .UseLoggerFactory(new TestLoggerFactory())
+            .Build();
+        var ack = new ServerToWorker { RegisterAck = new RegisterAck { WorkerId = 1, Namespace = "default", HeartbeatWindowMs = 30_000 } };
+        byte[] garbage = [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
+        await engineSide.WriteAsync(RawFrames.Message(ack).Concat(RawFrames.Frame(StreamFrameKind.Message, garbage)).ToArray()).AsTask().Within();
+
+        var end = await worker.RunSessionAsync(session).Within();
+
+        Assert.That(end.Kind, Is.EqualTo(SessionEndKind.Error));
+        Assert.That(end.Error!.Kind, Is.EqualTo(AionErrorKind.Protocol));
+        Assert.That(end.Error.IsRetryable, Is.True);
+        Assert.That(end.Error.Message, Does.Contain("a frame of 6 bytes that does not decode"));
+        Assert.That(end.Error.StatusCode, Is.Null, "a local decode failure is not reported as a status the engine sent");
     }
 
     private static async Task AssertDecodeErrorEndAsync(SessionRecorder sessions)

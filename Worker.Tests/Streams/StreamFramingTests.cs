@@ -251,6 +251,63 @@ public sealed class StreamFramingTests
     }
 
     [Test]
+    public async Task Sends_are_buffered_and_FlushAsync_completes_once_every_frame_sent_before_it_reached_the_stream()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _stream.WriteGate = gate.Task;
+        await using var session = Open();
+        await WaitForAsync(() => _stream.Writes >= 1);
+
+        // Sends complete at once (queued); the flush waits until they were written.
+        await session.SendAsync(Beat(1), CancellationToken.None).AsTask().Within();
+        await session.SendAsync(Beat(2), CancellationToken.None).AsTask().Within();
+        var flush = session.FlushAsync(CancellationToken.None).AsTask();
+        await Poll.HoldsAsync(() => !flush.IsCompleted, "the flush waits while the stream holds the writes", TimeSpan.FromMilliseconds(50));
+
+        gate.SetResult();
+        await flush.Within();
+        var raw = await ReadRawAsync(3);
+        Assert.That(raw.AsSpan(raw.Length - (2 * RawFrames.Message(Beat(1)).Length)).ToArray(), Is.EqualTo(RawFrames.Message(Beat(1)).Concat(RawFrames.Message(Beat(2))).ToArray()));
+
+        // Nothing new to flush: completes at once.
+        Assert.That(session.FlushAsync(CancellationToken.None).IsCompletedSuccessfully, Is.True);
+    }
+
+    [Test]
+    public async Task Flush_after_the_engine_ended_the_stream_fails_with_its_status()
+    {
+        await using var session = Open();
+        await FeedAsync(RawFrames.Frame(StreamFrameKind.End, []));
+        Assert.That(await ReceiveMessageAsync(session), Is.Null);
+
+        var error = await CatchAsync<RpcException>(session.FlushAsync(CancellationToken.None).AsTask());
+        Assert.That(error.StatusCode, Is.EqualTo(StatusCode.OK), "a clean close, as for a send");
+    }
+
+    [Test]
+    public async Task TryReceive_takes_frames_already_buffered_without_waiting_and_leaves_the_end_to_ReceiveAsync()
+    {
+        await using var session = Open();
+        Assert.That(session.TryReceive(out _), Is.False, "nothing buffered yet");
+
+        await FeedAsync(RawFrames.Message(Ack(1))
+            .Concat(RawFrames.Message(TaskFrame(1)))
+            .Concat(RawFrames.Message(TaskFrame(2)))
+            .Concat(RawFrames.Frame(StreamFrameKind.End, []))
+            .ToArray());
+
+        // The first receive pulls the whole buffer; the frames behind it are then taken synchronously.
+        Assert.That(await ReceiveMessageAsync(session), Is.EqualTo(Ack(1)));
+        Assert.That(session.TryReceive(out var first), Is.True);
+        Assert.That(first.Message, Is.EqualTo(TaskFrame(1)));
+        Assert.That(session.TryReceive(out var second), Is.True);
+        Assert.That(second.Message, Is.EqualTo(TaskFrame(2)));
+
+        Assert.That(session.TryReceive(out _), Is.False, "the end frame is reported by ReceiveAsync");
+        Assert.That((await session.ReceiveAsync(CancellationToken.None).AsTask().Within()).IsEndOfStream, Is.True);
+    }
+
+    [Test]
     public async Task Outbound_frame_over_the_send_limit_fails_with_a_protocol_error_and_writes_nothing()
     {
         await using var session = Open(new StreamTransportOptions { MaxSendFrameSize = 256 });

@@ -1,4 +1,5 @@
 using Aion.Worker.Tests.Support;
+using Aion.Worker.Transport.Grpc;
 using Aion.Worker.Transport.InMemory;
 
 namespace Aion.Worker.Tests.Transport;
@@ -18,6 +19,13 @@ public sealed class GrpcTransportContractTests : TransportContractTests
             .UseGrpc(host.Uri)
             .UseLoggerFactory(logs);
         builder(worker);
-        return new TransportPair(worker.Build(), engine, TimeProvider.System, logs, host);
+        return new TransportPair(worker.Build(), new GrpcWorkerTransport(host.Uri), engine, TimeProvider.System, logs, host);
+    }
+
+    protected override async Task<RawPeerSession?> OpenSessionToRawPeerAsync(params byte[][] responses)
+    {
+        var peer = await RawGrpcPeer.StartAsync(responses);
+        var session = await new GrpcWorkerTransport(peer.Uri).ConnectAsync(ContractMetadata, CancellationToken.None).AsTask().Within();
+        return new RawPeerSession(session, peer);
     }
 }

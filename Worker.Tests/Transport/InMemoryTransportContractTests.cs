@@ -17,7 +17,7 @@ public sealed class InMemoryTransportContractTests : TransportContractTests
             .UseTimeProvider(time)
             .UseLoggerFactory(logs);
         builder(worker);
-        return Task.FromResult(new TransportPair(worker.Build(), engine, time, logs));
+        return Task.FromResult(new TransportPair(worker.Build(), engine.CreateTransport(), engine, time, logs));
     }
 
     protected override async Task LetDelayPassAsync(TransportPair pair, TimeSpan delay)

@@ -1,6 +1,7 @@
 using Aion.Worker.Tests.Support;
 using Aion.Worker.Transport.InMemory;
 using Aion.Worker.Transport.Streams;
+using Aion.Worker.Tests.Streams;
 
 namespace Aion.Worker.Tests.Transport;
 
@@ -31,6 +32,20 @@ public sealed class StreamTransportContractTests(string connector) : TransportCo
         }
 
         builder(worker);
-        return Task.FromResult(new TransportPair(worker.Build(), engine, TimeProvider.System, logs, server));
+        var transport = connector == "tcp" ? StreamTransport.Tcp("127.0.0.1", server.Port) : StreamTransport.UnixSocket(server.UnixSocketPath!);
+        return Task.FromResult(new TransportPair(worker.Build(), transport, engine, TimeProvider.System, logs, server));
+    }
+
+    /// <remarks>The peer is a pipe: the connector only supplies the stream, the framing under test is the same.</remarks>
+    protected override async Task<RawPeerSession?> OpenSessionToRawPeerAsync(params byte[][] responses)
+    {
+        var (worker, engine) = DuplexPipeStream.CreatePair();
+        var session = await new StreamTransport(_ => ValueTask.FromResult<Stream>(worker)).ConnectAsync(ContractMetadata, CancellationToken.None).AsTask().Within();
+        foreach (var payload in responses)
+        {
+            await engine.WriteAsync(RawFrames.Frame(StreamFrameKind.Message, payload)).AsTask().Within();
+        }
+
+        return new RawPeerSession(session, engine);
     }
 }

@@ -1,5 +1,7 @@
 using Aion.Worker.Protocol;
 using Aion.Worker.Tests.Support;
+using Aion.Worker.Transport;
+using Google.Protobuf;
 using Aion.Worker.Transport.InMemory;
 using Grpc.Core;
 
@@ -23,6 +25,18 @@ public abstract class TransportContractTests
 
     /// <summary>Lets a worker delay (a backoff) of <paramref name="delay"/> pass; on a real clock it passes by itself.</summary>
     protected virtual Task LetDelayPassAsync(TransportPair pair, TimeSpan delay) => Task.CompletedTask;
+
+    /// <summary>
+    /// Opens a session to a bare peer that reads the worker's first frame, then sends each of
+    /// <paramref name="responses"/> as one message exactly as given (bytes no serializer would
+    /// produce); <see langword="null"/> when the transport moves frames as objects and cannot carry them.
+    /// </summary>
+    protected virtual Task<RawPeerSession?> OpenSessionToRawPeerAsync(params byte[][] responses) => Task.FromResult<RawPeerSession?>(null);
+
+    /// <summary>The metadata of sessions a test opens itself.</summary>
+    protected static readonly WorkerSessionMetadata ContractMetadata = new(["default"], "worker", null);
+
+    private static readonly WorkerToServer Register = new() { Register = new RegisterWorker { TaskQueue = "contract", ActivityTypes = { EchoType } } };
 
     private Task<TransportPair> CreateAsync(Action<AionWorkerOptions>? configure = null, InMemoryEngineOptions? engineOptions = null)
     {
@@ -206,6 +220,109 @@ public abstract class TransportContractTests
         Assert.That(session.WorkerClosed, Is.True);
         Assert.That(pair.Sessions.Ended.Single().End.Kind, Is.EqualTo(SessionEndKind.Shutdown));
     }
+
+    [Test]
+    public async Task Sends_may_buffer_and_reach_the_engine_in_order_once_flushed()
+    {
+        await using var pair = await CreateAsync();
+        await using var session = await OpenRegisteredSessionAsync(pair);
+        var engineSession = await pair.Engine.WaitForSessionAsync(1).Within();
+
+        for (ulong position = 1; position <= 20; position++)
+        {
+            await session.SendAsync(Beat(position), CancellationToken.None).AsTask().Within();
+        }
+
+        await session.FlushAsync(CancellationToken.None).AsTask().Within();
+        await pair.Engine.WaitUntilAsync(() => engineSession.Heartbeats.Count == 20).Within();
+        Assert.That(engineSession.Heartbeats.Select(h => h.Position), Is.EqualTo(Enumerable.Range(1, 20).Select(i => (ulong)i)));
+
+        // Nothing sent since: a flush completes at once, however the transport buffers.
+        await session.FlushAsync(CancellationToken.None).AsTask().Within();
+    }
+
+    [Test]
+    public async Task TryReceive_and_ReceiveAsync_together_deliver_every_frame_once_in_order_and_TryReceive_never_waits()
+    {
+        await using var pair = await CreateAsync();
+        await using var session = await OpenRegisteredSessionAsync(pair);
+        var engineSession = await pair.Engine.WaitForSessionAsync(1).Within();
+        Assert.That(session.TryReceive(out _), Is.False, "nothing was sent after the ack");
+
+        for (ulong position = 1; position <= 10; position++)
+        {
+            engineSession.Ack("wf-contract", position);
+        }
+
+        var received = new List<ulong>();
+        var synchronous = 0;
+        while (received.Count < 10)
+        {
+            if (session.TryReceive(out var frame))
+            {
+                synchronous++;
+            }
+            else
+            {
+                frame = await session.ReceiveAsync(CancellationToken.None).AsTask().Within();
+            }
+
+            Assert.That(frame.Kind, Is.EqualTo(InboundFrameKind.Message));
+            received.Add(frame.Message!.ResultAck.ActivityId.SequencePosition);
+        }
+
+        Assert.That(received, Is.EqualTo(Enumerable.Range(1, 10).Select(i => (ulong)i)));
+        Assert.That(session.TryReceive(out _), Is.False, "nothing is pending");
+        TestContext.Progress.WriteLine($"{GetType().Name}: {synchronous} of 10 frames taken by TryReceive");
+
+        engineSession.End();
+        var end = await session.ReceiveAsync(CancellationToken.None).AsTask().Within();
+        Assert.That(end.IsEndOfStream, Is.True);
+        Assert.That(session.TryReceive(out _), Is.False, "TryReceive leaves the end of the stream to ReceiveAsync");
+    }
+
+    [Test]
+    public async Task A_frame_that_does_not_parse_reaches_the_worker_with_its_bytes_where_the_wire_can_carry_one()
+    {
+        byte[] garbage = [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
+        var ack = new ServerToWorker { RegisterAck = new RegisterAck { WorkerId = 5, Namespace = "default", HeartbeatWindowMs = 30_000 } };
+        var after = new ServerToWorker { Drain = new DrainRequest() };
+        await using var raw = await OpenSessionToRawPeerAsync(ack.ToByteArray(), garbage, after.ToByteArray());
+        if (raw is null)
+        {
+            Assert.That(this, Is.InstanceOf<InMemoryTransportContractTests>(), "only the in-memory transport, which moves frames as objects, cannot carry a malformed frame");
+            return;
+        }
+
+        var session = raw.Session;
+        await session.SendAsync(Register, CancellationToken.None).AsTask().Within();
+        await session.FlushAsync(CancellationToken.None).AsTask().Within();
+        Assert.That((await session.ReceiveAsync(CancellationToken.None).AsTask().Within()).Message, Is.EqualTo(ack));
+
+        var undecodable = await session.ReceiveAsync(CancellationToken.None).AsTask().Within();
+        Assert.That(undecodable.Kind, Is.EqualTo(InboundFrameKind.Undecodable));
+        Assert.That(undecodable.Bytes.ToArray(), Is.EqualTo(garbage));
+        Assert.That(undecodable.Size, Is.EqualTo(garbage.Length));
+
+        // The transport does not end the session for it: the worker decides.
+        Assert.That((await session.ReceiveAsync(CancellationToken.None).AsTask().Within()).Message, Is.EqualTo(after));
+    }
+
+    /// <summary>Opens a session to the pair's engine and registers on it (the registration flushed, the ack read).</summary>
+    private static async Task<IWorkerSession> OpenRegisteredSessionAsync(TransportPair pair)
+    {
+        var session = await pair.Transport.ConnectAsync(ContractMetadata, CancellationToken.None).AsTask().Within();
+        await session.SendAsync(Register, CancellationToken.None).AsTask().Within();
+        await session.FlushAsync(CancellationToken.None).AsTask().Within();
+        var ack = await session.ReceiveAsync(CancellationToken.None).AsTask().Within();
+        Assert.That(ack.Message?.MessageCase, Is.EqualTo(ServerToWorker.MessageOneofCase.RegisterAck));
+        return session;
+    }
+
+    private static WorkerToServer Beat(ulong position) => new()
+    {
+        Heartbeat = new Heartbeat { WorkflowId = new WorkflowId { Uuid = "wf-contract" }, ActivityId = new ActivityId { SequencePosition = position } },
+    };
 
     private static async Task<Exception?> CatchAsync(Task task)
     {

@@ -1,4 +1,5 @@
 using Aion.Worker.Tests.Support;
+using Aion.Worker.Transport;
 using Aion.Worker.Transport.InMemory;
 
 namespace Aion.Worker.Tests.Transport;
@@ -9,9 +10,10 @@ public sealed class TransportPair : IAsyncDisposable
     private readonly WorkerRunner _runner = new();
     private readonly IAsyncDisposable? _host;
 
-    public TransportPair(AionWorker worker, InMemoryEngine engine, TimeProvider time, TestLoggerFactory logs, IAsyncDisposable? host = null)
+    public TransportPair(AionWorker worker, IWorkerTransport transport, InMemoryEngine engine, TimeProvider time, TestLoggerFactory logs, IAsyncDisposable? host = null)
     {
         Worker = worker;
+        Transport = transport;
         Engine = engine;
         Time = time;
         Logs = logs;
@@ -20,6 +22,9 @@ public sealed class TransportPair : IAsyncDisposable
     }
 
     public AionWorker Worker { get; }
+
+    /// <summary>A transport to the same engine, for tests of <see cref="IWorkerSession"/> itself.</summary>
+    public IWorkerTransport Transport { get; }
     public InMemoryEngine Engine { get; }
     public TimeProvider Time { get; }
     public TestLoggerFactory Logs { get; }

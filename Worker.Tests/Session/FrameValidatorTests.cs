@@ -1,0 +1,54 @@
+using Aion.Worker.Internal.Session;
+using Aion.Worker.Protocol;
+using Aion.Worker.Transport;
+using Google.Protobuf;
+
+namespace Aion.Worker.Tests.Session;
+
+/// <summary>Core decodes what a transport could not: the bytes of an undecodable frame.</summary>
+public sealed class FrameValidatorTests
+{
+    private static readonly ServerToWorker Ack = new() { ResultAck = new ResultAck { WorkflowId = new WorkflowId { Uuid = "wf" }, ActivityId = new ActivityId { SequencePosition = 3 } } };
+
+    [Test]
+    public void A_decoded_frame_is_taken_as_it_is()
+    {
+        Assert.That(FrameValidator.Decode(InboundFrame.FromMessage(Ack), out var problem), Is.SameAs(Ack));
+        Assert.That(problem, Is.Null);
+    }
+
+    [Test]
+    public void Bytes_a_stricter_transport_rejected_are_decoded_in_Core_when_they_parse()
+    {
+        var decoded = FrameValidator.Decode(InboundFrame.Undecodable(Ack.ToByteArray()), out var problem);
+
+        Assert.That(decoded, Is.EqualTo(Ack));
+        Assert.That(problem, Is.Null);
+    }
+
+    [Test]
+    public void Bytes_that_do_not_parse_are_a_problem_naming_the_frame_size()
+    {
+        var decoded = FrameValidator.Decode(InboundFrame.Undecodable(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }), out var problem);
+
+        Assert.That(decoded, Is.Null);
+        Assert.That(problem, Does.Contain("a frame of 5 bytes that does not decode"));
+    }
+
+    [Test]
+    public void A_frame_the_transport_kept_only_part_of_is_a_problem_naming_its_size()
+    {
+        var decoded = FrameValidator.Decode(InboundFrame.Undecodable(new byte[] { 0x0A, 0x02 }, 70_000_000), out var problem);
+
+        Assert.That(decoded, Is.Null);
+        Assert.That(problem, Does.Contain("70000000 bytes"));
+    }
+
+    [Test]
+    public void An_undecodable_first_frame_is_named_with_its_size_in_the_establishment_error()
+    {
+        var frame = InboundFrame.Undecodable(new byte[] { 0xFF });
+
+        Assert.That(FrameValidator.DescribeNonAck(FrameValidator.Decode(frame, out _), frame), Is.EqualTo("an undecodable frame of 1 bytes"));
+    }
+}
