@@ -37,21 +37,18 @@ internal sealed class Dispatcher(WorkerRuntime runtime, WorkerPipeline pipeline)
                 _roomBlockedSince = 0;
             }
 
-            TimeSpan? stallLeft;
             try
             {
-                if (Step(session, out stallLeft))
+                if (!Step(session, out var stallLeft))
                 {
-                    continue;
+                    await WaitForWakeAsync(stallLeft, session.EndToken).ConfigureAwait(false);
                 }
             }
             catch (Exception ex)
             {
+                // Not expected: the session cannot be served on, the run goes on.
                 session.EndWith(ex);
-                continue;
             }
-
-            await WaitForWakeAsync(stallLeft, session.EndToken).ConfigureAwait(false);
         }
     }
 

@@ -150,7 +150,7 @@ internal sealed class WorkerPipeline
         {
             await _outbound.Writer.WriteAsync(item, sessionEnd).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ChannelClosedException or OperationCanceledException)
+        catch (Exception ex) when (ex is ChannelClosedException or OperationCanceledException or ObjectDisposedException)
         {
             // The session ended; a result stays tracked and is replayed on the next session.
         }
@@ -158,12 +158,12 @@ internal sealed class WorkerPipeline
 
     private async ValueTask WriteProgressAsync(OutboundItem item, CancellationToken sessionEnd, CancellationToken cancellationToken)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(sessionEnd, cancellationToken);
         try
         {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(sessionEnd, cancellationToken);
             await _outbound.Writer.WriteAsync(item, linked.Token).ConfigureAwait(false);
         }
-        catch (ChannelClosedException)
+        catch (Exception ex) when (ex is ChannelClosedException or ObjectDisposedException)
         {
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
