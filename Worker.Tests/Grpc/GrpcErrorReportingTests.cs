@@ -93,7 +93,9 @@ public sealed class GrpcErrorReportingTests
 
         Assert.That(error.Kind, Is.EqualTo(AionErrorKind.Protocol));
         Assert.That(error.IsRetryable, Is.True);
-        Assert.That(error.Message, Does.StartWith("The worker could not decode a frame the engine").And.Contain(endpoint.ToString()));
+        // The transport hands the bytes to the worker, which decodes them and says so, with the frame's size.
+        Assert.That(error.Message, Does.StartWith("The worker could not decode the engine's first frame").And.Contain("a frame of 3 bytes"));
+        Assert.That(error.StatusCode, Is.Null, "no status: nothing the engine sent as one");
         Assert.That(error.Message, Does.Not.Contain(EngineStatusWording));
     }
 

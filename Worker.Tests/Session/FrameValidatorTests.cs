@@ -45,10 +45,9 @@ public sealed class FrameValidatorTests
     }
 
     [Test]
-    public void An_undecodable_first_frame_is_named_with_its_size_in_the_establishment_error()
+    public void A_decoded_first_frame_that_is_not_an_ack_is_named_by_its_case()
     {
-        var frame = InboundFrame.Undecodable(new byte[] { 0xFF });
-
-        Assert.That(FrameValidator.DescribeNonAck(FrameValidator.Decode(frame, out _), frame), Is.EqualTo("an undecodable frame of 1 bytes"));
+        Assert.That(FrameValidator.DescribeNonAck(Ack), Is.EqualTo("ResultAck"));
+        Assert.That(FrameValidator.DescribeNonAck(new ServerToWorker()), Is.EqualTo("a frame with no known message"));
     }
 }

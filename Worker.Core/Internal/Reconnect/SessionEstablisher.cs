@@ -177,10 +177,14 @@ internal sealed class SessionEstablisher(WorkerRuntime runtime, Backoff backoff,
             throw new AionWorkerException(AionErrorKind.Protocol, "The engine ended the stream before sending RegisterAck.");
         }
 
-        var first = FrameValidator.Decode(received, out _);
-        if (first?.MessageCase != ServerToWorker.MessageOneofCase.RegisterAck)
+        if (FrameValidator.Decode(received, out var undecodable) is not { } first)
         {
-            throw new AionWorkerException(AionErrorKind.Protocol, $"The engine's first frame was {FrameValidator.DescribeNonAck(first, received)}, not RegisterAck.");
+            throw new AionWorkerException(AionErrorKind.Protocol, $"The worker could not decode the engine's first frame (expected RegisterAck): {undecodable}.");
+        }
+
+        if (first.MessageCase != ServerToWorker.MessageOneofCase.RegisterAck)
+        {
+            throw new AionWorkerException(AionErrorKind.Protocol, $"The engine's first frame was {FrameValidator.DescribeNonAck(first)}, not RegisterAck.");
         }
 
         var ack = first.RegisterAck;

@@ -85,8 +85,7 @@ internal static class FrameValidator
         return size == 0 ? "a frame with no message set" : null;
     }
 
-    /// <summary>How the first frame, when it is not a RegisterAck, is named in the establishment error.</summary>
-    public static string DescribeNonAck(ServerToWorker? decoded, in InboundFrame frame) => decoded is null
-        ? $"an undecodable frame of {frame.Size} bytes"
-        : decoded.MessageCase == ServerToWorker.MessageOneofCase.None ? "a frame with no known message" : decoded.MessageCase.ToString();
+    /// <summary>How a decoded first frame that is not a RegisterAck is named in the establishment error.</summary>
+    public static string DescribeNonAck(ServerToWorker frame) =>
+        frame.MessageCase == ServerToWorker.MessageOneofCase.None ? "a frame with no known message" : frame.MessageCase.ToString();
 }
