@@ -32,36 +32,30 @@ internal sealed class SessionWritePump(SessionAdapter session, WorkerRuntime run
             }
 
             var outbound = pipeline.Outbound;
-            while (true)
+            do
             {
-                if (!outbound.TryRead(out var item))
+                while (outbound.TryRead(out var item))
                 {
-                    if (_sender.HasUnflushed)
+                    if (_liveness.IsDue)
                     {
-                        await _sender.FlushAsync().ConfigureAwait(false);
-                        continue;
+                        await _liveness.SendRoundAsync(_sender).ConfigureAwait(false);
                     }
 
-                    if (!await outbound.WaitToReadAsync(sessionEnd).ConfigureAwait(false))
+                    // An entry queued for a session that ended: its result is in the tracker (replayed),
+                    // its progress is the activity's latest (sent above), liveness is regenerated.
+                    if (item.Session == session.Id && !await ProcessAsync(item).ConfigureAwait(false))
                     {
                         return;
                     }
-
-                    continue;
                 }
 
-                if (_liveness.IsDue)
+                // Nothing more to send right away: flush what was sent.
+                if (_sender.HasUnflushed)
                 {
-                    await _liveness.SendRoundAsync(_sender).ConfigureAwait(false);
-                }
-
-                // An entry queued for a session that ended: its result is in the tracker (replayed),
-                // its progress is the activity's latest (sent above), liveness is regenerated.
-                if (item.Session == session.Id && !await ProcessAsync(item).ConfigureAwait(false))
-                {
-                    return;
+                    await _sender.FlushAsync().ConfigureAwait(false);
                 }
             }
+            while (await outbound.WaitToReadAsync(sessionEnd).ConfigureAwait(false));
         }
         catch (Exception) when (sessionEnd.IsCancellationRequested)
         {
