@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Net.Http;
 using System.Security.Cryptography.X509Certificates;
+using Aion.Worker.Internal;
 
 namespace Aion.Worker.Transport.Grpc;
 
@@ -102,35 +104,29 @@ public sealed class GrpcTransportOptions
     /// <returns>The copy.</returns>
     public GrpcTransportOptions Clone() => (GrpcTransportOptions)MemberwiseClone();
 
-    /// <summary>Every problem with these settings, one line each; empty when they are valid.</summary>
-    internal List<string> Validate()
+    /// <summary>Checks these settings against every rule, without creating a transport.</summary>
+    /// <returns>One line per problem, naming the setting, its rule and the value it had; empty when the settings are valid.</returns>
+    /// <remarks><see cref="GrpcWorkerTransport"/> runs the same checks and throws one exception listing every problem.</remarks>
+    public IReadOnlyList<string> Validate()
     {
-        var problems = new List<string>();
-        if (MaxSendMessageSize < 1)
-        {
-            problems.Add($"MaxSendMessageSize: must be at least 1 byte (was {MaxSendMessageSize}).");
-        }
-
-        if (MaxReceiveMessageSize < 1)
-        {
-            problems.Add($"MaxReceiveMessageSize: must be at least 1 byte (was {MaxReceiveMessageSize}).");
-        }
-
+        var problems = new OptionProblems();
+        problems.AtLeast(nameof(MaxSendMessageSize), MaxSendMessageSize, 1, "byte");
+        problems.AtLeast(nameof(MaxReceiveMessageSize), MaxReceiveMessageSize, 1, "byte");
         if (TrustedCertificates is { Count: 0 })
         {
-            problems.Add("TrustedCertificates: must hold at least one certificate, or be null to use the platform's trust store (was empty).");
+            problems.Add(nameof(TrustedCertificates), "must hold at least one certificate, or be null to use the platform's trust store (was empty).");
         }
 
         CheckPing(problems, nameof(KeepAlivePingDelay), KeepAlivePingDelay);
         CheckPing(problems, nameof(KeepAlivePingTimeout), KeepAlivePingTimeout);
-        return problems;
+        return problems.ToList();
     }
 
-    private static void CheckPing(List<string> problems, string name, TimeSpan value)
+    private static void CheckPing(OptionProblems problems, string name, TimeSpan value)
     {
         if (value != Timeout.InfiniteTimeSpan && (value < TimeSpan.FromSeconds(1) || value.TotalMilliseconds > int.MaxValue))
         {
-            problems.Add($"{name}: must be between 1 s and {int.MaxValue} ms, or Timeout.InfiniteTimeSpan (was {value}).");
+            problems.Add(name, string.Create(CultureInfo.InvariantCulture, $"must be between 1 s and {int.MaxValue} ms, or Timeout.InfiniteTimeSpan (was {value})."));
         }
     }
 }

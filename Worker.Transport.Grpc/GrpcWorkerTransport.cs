@@ -1,5 +1,6 @@
 using System.Net.Http;
 using System.Security.Cryptography.X509Certificates;
+using Aion.Worker.Internal;
 using Aion.Worker.Transport.Grpc.Internal;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -48,10 +49,11 @@ public sealed class GrpcWorkerTransport : IWorkerTransport
     public GrpcWorkerTransport(Uri endpoint, GrpcTransportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        var problems = new List<string>();
-        if (!endpoint.IsAbsoluteUri || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
+        var problems = new OptionProblems();
+        var validEndpoint = endpoint.IsAbsoluteUri && (endpoint.Scheme == Uri.UriSchemeHttp || endpoint.Scheme == Uri.UriSchemeHttps);
+        if (!validEndpoint)
         {
-            problems.Add($"Endpoint: must be an absolute http:// or https:// URI (was '{endpoint.OriginalString}').");
+            problems.Add("Endpoint", $"must be an absolute http:// or https:// URI (was '{endpoint.OriginalString}').");
         }
 
         var copy = options?.Clone() ?? new GrpcTransportOptions();
@@ -62,10 +64,7 @@ public sealed class GrpcWorkerTransport : IWorkerTransport
         }
 
         problems.AddRange(copy.Validate());
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException("Invalid gRPC transport settings: " + string.Join(" ", problems), nameof(endpoint));
-        }
+        OptionProblems.ThrowIfAny(problems.ToList(), "The gRPC transport cannot be created", validEndpoint ? nameof(options) : nameof(endpoint));
 
         _endpoint = endpoint;
         _options = copy;

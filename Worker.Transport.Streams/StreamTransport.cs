@@ -1,3 +1,4 @@
+using Aion.Worker.Internal;
 using Aion.Worker.Transport.Streams.Internal;
 
 namespace Aion.Worker.Transport.Streams;
@@ -23,12 +24,12 @@ public sealed class StreamTransport : IWorkerTransport
     /// <summary>Creates a transport that opens each session's stream with <paramref name="connect"/>.</summary>
     /// <param name="connect">Opens a new duplex stream; the session owns and disposes it.</param>
     /// <param name="options">Frame limits and buffers; default <see cref="StreamTransportOptions"/>.</param>
-    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">An option is out of range (every problem in one message).</exception>
     public StreamTransport(Func<CancellationToken, ValueTask<Stream>> connect, StreamTransportOptions? options = null)
     {
         _connect = connect ?? throw new ArgumentNullException(nameof(connect));
         _options = options?.Clone() ?? new StreamTransportOptions();
-        _options.Validate();
+        OptionProblems.ThrowIfAny(_options.Validate(), "The stream transport cannot be created", nameof(options));
     }
 
     /// <summary>A transport over TCP to <paramref name="host"/>:<paramref name="port"/>.</summary>
@@ -51,13 +52,14 @@ public sealed class StreamTransport : IWorkerTransport
     /// <param name="metadata">The session metadata, written at once in the hello frame.</param>
     /// <param name="options">Frame limits and buffers.</param>
     /// <returns>The session.</returns>
+    /// <exception cref="ArgumentException">An option is out of range (every problem in one message).</exception>
     public static IWorkerSession OpenSession(Stream stream, WorkerSessionMetadata metadata, StreamTransportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(metadata);
         var settings = options?.Clone() ?? new StreamTransportOptions();
-        settings.Validate();
-        return new StreamWorkerSession(stream, metadata, settings);
+        OptionProblems.ThrowIfAny(settings.Validate(), "The stream session cannot be opened", nameof(options));
+        return new StreamWorkerSession(stream, metadata, settings.Frames);
     }
 
     /// <inheritdoc />
@@ -67,7 +69,7 @@ public sealed class StreamTransport : IWorkerTransport
         var stream = await _connect(cancellationToken).ConfigureAwait(false);
         try
         {
-            return new StreamWorkerSession(stream, metadata, _options);
+            return new StreamWorkerSession(stream, metadata, _options.Frames);
         }
         catch
         {

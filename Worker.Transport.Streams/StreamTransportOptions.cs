@@ -1,60 +1,41 @@
+using Aion.Worker.Internal;
+
 namespace Aion.Worker.Transport.Streams;
 
 /// <summary>Settings of the worker's stream transport.</summary>
+/// <remarks>Validated when the transport is created (or a session opened); every problem is reported in one <see cref="ArgumentException"/>.</remarks>
 public sealed class StreamTransportOptions
 {
-    /// <summary>The largest frame payload the worker accepts from the engine, in bytes.</summary>
-    /// <value>Default <see cref="StreamFraming.DefaultMaxFrameSize"/> (4 MiB).</value>
-    /// <remarks>A longer length prefix is a protocol error (<see cref="AionErrorKind.Protocol"/>): the session ends
-    /// at once, before the frame is read, and the worker reconnects; results stay tracked and are replayed.</remarks>
-    public int MaxReceiveFrameSize { get; set; } = StreamFraming.DefaultMaxFrameSize;
+    /// <summary>The worker side's frame limits, send queue and buffers.</summary>
+    /// <remarks>
+    /// An inbound frame over <see cref="StreamFrameLimits.MaxReceiveFrameSize"/> is a protocol error
+    /// (<see cref="AionErrorKind.Protocol"/>): the session ends at once, before the frame is read, and the
+    /// worker reconnects; results stay tracked and are replayed. Keep the worker's <c>MaxSendMessageSize</c>
+    /// at or below <see cref="StreamFrameLimits.MaxSendFrameSize"/>: the worker replaces a result too large
+    /// for <c>MaxSendMessageSize</c> by a terminal failure, while a frame over the send limit fails its send.
+    /// </remarks>
+    public StreamFrameLimits Frames { get; set; } = new();
 
-    /// <summary>The largest frame payload the worker writes, in bytes.</summary>
-    /// <value>Default <see cref="StreamFraming.DefaultMaxFrameSize"/> (4 MiB).</value>
-    /// <remarks>Keep the worker's <c>MaxSendMessageSize</c> at or below this: the worker replaces a result too
-    /// large for <c>MaxSendMessageSize</c> by a terminal failure, while a frame over this limit fails its send.</remarks>
-    public int MaxSendFrameSize { get; set; } = StreamFraming.DefaultMaxFrameSize;
-
-    /// <summary>How many outbound frames may wait for the connection before a send waits, in frames.</summary>
-    /// <value>Default 256.</value>
-    public int SendQueueCapacity { get; set; } = 256;
-
-    /// <summary>The size of the read and write buffer segments, in bytes.</summary>
-    /// <value>Default 16 KiB.</value>
-    public int BufferSize { get; set; } = 16 * 1024;
-
-    /// <summary>A copy of these options.</summary>
+    /// <summary>A copy of these options, with its own <see cref="Frames"/>.</summary>
     /// <returns>The copy.</returns>
-    public StreamTransportOptions Clone() => (StreamTransportOptions)MemberwiseClone();
-
-    /// <summary>Throws if any setting is out of range, naming every offending setting.</summary>
-    /// <exception cref="ArgumentException">A setting is out of range.</exception>
-    public void Validate()
+    public StreamTransportOptions Clone()
     {
-        var problems = new List<string>();
-        if (MaxReceiveFrameSize < 1)
+        var clone = (StreamTransportOptions)MemberwiseClone();
+        clone.Frames = Frames?.Clone()!;
+        return clone;
+    }
+
+    /// <summary>Checks these options against every rule, without creating a transport.</summary>
+    /// <returns>One line per problem, naming the option, its rule and the value it had; empty when the options are valid.</returns>
+    /// <remarks><see cref="StreamTransport"/> runs the same checks and throws one exception listing every problem.</remarks>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new OptionProblems();
+        if (problems.Required(nameof(Frames), Frames))
         {
-            problems.Add($"{nameof(MaxReceiveFrameSize)}: must be at least 1 byte (was {MaxReceiveFrameSize}).");
+            Frames.Validate(problems.For(nameof(Frames)));
         }
 
-        if (MaxSendFrameSize < 1)
-        {
-            problems.Add($"{nameof(MaxSendFrameSize)}: must be at least 1 byte (was {MaxSendFrameSize}).");
-        }
-
-        if (SendQueueCapacity < 1)
-        {
-            problems.Add($"{nameof(SendQueueCapacity)}: must be at least 1 (was {SendQueueCapacity}).");
-        }
-
-        if (BufferSize < 512)
-        {
-            problems.Add($"{nameof(BufferSize)}: must be at least 512 bytes (was {BufferSize}).");
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException("Invalid stream transport options: " + string.Join(" ", problems));
-        }
+        return problems.ToList();
     }
 }

@@ -6,7 +6,7 @@ namespace Aion.Worker.Internal;
 internal sealed class WorkerSettings
 {
     /// <summary>The largest duration a .NET timer accepts.</summary>
-    public static readonly TimeSpan MaxDuration = TimeSpan.FromMilliseconds(4_294_967_294d);
+    public static readonly TimeSpan MaxDuration = OptionProblems.MaxDuration;
 
     public required IReadOnlyList<string> Namespaces { get; init; }
     public required string NamespacesHeader { get; init; }
@@ -38,7 +38,8 @@ internal sealed class WorkerSettings
     public static WorkerSettings From(AionWorkerOptions options, IEnumerable<string>? otherProblems = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var problems = Problems(options);
+        var problems = new OptionProblems();
+        problems.AddRange(options.Validate());
         if (otherProblems is not null)
         {
             problems.AddRange(otherProblems);
@@ -46,8 +47,7 @@ internal sealed class WorkerSettings
 
         if (problems.Count > 0)
         {
-            throw new InvalidOperationException(
-                $"The Aion worker cannot be built ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}):{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
+            throw new InvalidOperationException(OptionProblems.Describe("The Aion worker cannot be built", problems.ToList()));
         }
 
         var reconnect = options.Reconnect!;
@@ -83,123 +83,6 @@ internal sealed class WorkerSettings
             BearerTokenProvider = options.BearerTokenProvider,
             Resolved = resolved,
         };
-    }
-
-    /// <summary>Every problem of <paramref name="options"/>, each naming the option and its rule.</summary>
-    public static List<string> Problems(AionWorkerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var problems = new List<string>();
-        var reconnect = options.Reconnect;
-        if (reconnect is null)
-        {
-            problems.Add("Reconnect: is required.");
-            reconnect = new ReconnectOptions();
-        }
-
-        var namespaces = options.Namespaces ?? ["default"];
-        if (namespaces.Count == 0)
-        {
-            problems.Add("Namespaces: must name at least one namespace (leave it unset for [\"default\"]).");
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < namespaces.Count; i++)
-        {
-            var name = namespaces[i];
-            if (string.IsNullOrEmpty(name))
-            {
-                problems.Add($"Namespaces[{i}]: must not be empty.");
-            }
-            else if (name.Contains(','))
-            {
-                problems.Add($"Namespaces[{i}]: '{name}' must not contain ','.");
-            }
-            else if (!IsVisibleAscii(name))
-            {
-                problems.Add($"Namespaces[{i}]: '{Printable(name)}' may contain only characters 0x21-0x7E (no whitespace, no non-ASCII).");
-            }
-            else if (!seen.Add(name))
-            {
-                problems.Add($"Namespaces[{i}]: '{name}' is a duplicate.");
-            }
-        }
-
-        if (string.IsNullOrEmpty(options.Subject))
-        {
-            problems.Add("Subject: must not be empty.");
-        }
-        else if (!IsVisibleAscii(options.Subject))
-        {
-            problems.Add($"Subject: '{Printable(options.Subject)}' may contain only characters 0x21-0x7E.");
-        }
-
-        if (options.TaskQueue is null)
-        {
-            problems.Add("TaskQueue: is required (use \"\" for the engine's default queue).");
-        }
-
-        if (string.IsNullOrWhiteSpace(options.Identity))
-        {
-            problems.Add("Identity: is required and must not be empty.");
-        }
-
-        if (options.MaxConcurrency < 1)
-        {
-            problems.Add($"MaxConcurrency: must be at least 1 (was {options.MaxConcurrency}).");
-        }
-
-        if (options.MaxQueuedTasks is < 1)
-        {
-            problems.Add($"MaxQueuedTasks: must be at least 1 (was {options.MaxQueuedTasks}).");
-        }
-
-        if (options.MaxUnackedResults < 1)
-        {
-            problems.Add($"MaxUnackedResults: must be at least 1 (was {options.MaxUnackedResults}).");
-        }
-
-        if (options.MaxSendMessageSize < 1024)
-        {
-            problems.Add($"MaxSendMessageSize: must be at least 1024 bytes (was {options.MaxSendMessageSize}).");
-        }
-
-        CheckDuration(problems, "Reconnect.InitialBackoff", reconnect.InitialBackoff);
-        CheckDuration(problems, "Reconnect.MaxBackoff", reconnect.MaxBackoff);
-        if (reconnect.MaxAttempts < 1)
-        {
-            problems.Add($"Reconnect.MaxAttempts: must be at least 1 (was {reconnect.MaxAttempts}).");
-        }
-
-        if (double.IsNaN(reconnect.Jitter) || reconnect.Jitter < 0 || reconnect.Jitter > 1)
-        {
-            problems.Add($"Reconnect.Jitter: must be between 0 and 1 (was {reconnect.Jitter}).");
-        }
-
-        if (options.RegisterTimeout is { } registerTimeout)
-        {
-            CheckDuration(problems, "RegisterTimeout", registerTimeout);
-        }
-
-        if (options.SendTimeout is { } sendTimeout)
-        {
-            CheckDuration(problems, "SendTimeout", sendTimeout);
-        }
-
-        if (options.BearerToken is { } token)
-        {
-            if (token.Length == 0)
-            {
-                problems.Add("BearerToken: must not be empty when set.");
-            }
-            else if (!IsVisibleAscii(token))
-            {
-                // Never echo the token itself.
-                problems.Add("BearerToken: may contain only characters 0x21-0x7E (no whitespace, no non-ASCII).");
-            }
-        }
-
-        return problems;
     }
 
     /// <summary>Whether every character is in 0x21–0x7E (valid ASCII metadata without whitespace).</summary>
@@ -241,19 +124,8 @@ internal sealed class WorkerSettings
         return "localhost";
     }
 
-    private static void CheckDuration(List<string> problems, string name, TimeSpan value)
-    {
-        if (value <= TimeSpan.Zero)
-        {
-            problems.Add($"{name}: must be greater than zero (was {value}).");
-        }
-        else if (value > MaxDuration)
-        {
-            problems.Add($"{name}: must be at most 4294967294 ms (was {value.TotalMilliseconds} ms).");
-        }
-    }
-
-    private static string Printable(string value)
+    /// <summary><paramref name="value"/> with its control characters escaped, to quote it in a message.</summary>
+    public static string Printable(string value)
     {
         var text = new StringBuilder(value.Length);
         foreach (var c in value)

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using Aion.Worker.Internal;
 
 namespace Aion.Worker;
 
@@ -75,8 +77,97 @@ public sealed class AionWorkerOptions
     public Func<CancellationToken, ValueTask<string>>? BearerTokenProvider { get; set; }
 
     /// <summary>Checks these options against every rule, without building a worker.</summary>
-    /// <returns>One line per problem, naming the option and its rule; empty when the options are valid.</returns>
-    public IReadOnlyList<string> Validate() => Internal.WorkerSettings.Problems(this);
+    /// <returns>One line per problem, naming the option, its rule and the value it had; empty when the options are valid.</returns>
+    /// <remarks><see cref="AionWorkerBuilder.Build"/> runs the same checks and throws one exception listing every problem.</remarks>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new OptionProblems();
+        var namespaces = Namespaces ?? ["default"];
+        if (namespaces.Count == 0)
+        {
+            problems.Add(nameof(Namespaces), "must name at least one namespace (leave it unset for [\"default\"]).");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < namespaces.Count; i++)
+        {
+            var option = string.Create(CultureInfo.InvariantCulture, $"{nameof(Namespaces)}[{i}]");
+            var name = namespaces[i];
+            if (string.IsNullOrEmpty(name))
+            {
+                problems.Add(option, "must not be empty.");
+            }
+            else if (name.Contains(','))
+            {
+                problems.Add(option, $"'{name}' must not contain ','.");
+            }
+            else if (!WorkerSettings.IsVisibleAscii(name))
+            {
+                problems.Add(option, $"'{WorkerSettings.Printable(name)}' may contain only characters 0x21-0x7E (no whitespace, no non-ASCII).");
+            }
+            else if (!seen.Add(name))
+            {
+                problems.Add(option, $"'{name}' is a duplicate.");
+            }
+        }
+
+        if (string.IsNullOrEmpty(Subject))
+        {
+            problems.Add(nameof(Subject), "must not be empty.");
+        }
+        else if (!WorkerSettings.IsVisibleAscii(Subject))
+        {
+            problems.Add(nameof(Subject), $"'{WorkerSettings.Printable(Subject)}' may contain only characters 0x21-0x7E.");
+        }
+
+        if (TaskQueue is null)
+        {
+            problems.Add(nameof(TaskQueue), "is required (use \"\" for the engine's default queue).");
+        }
+
+        if (string.IsNullOrWhiteSpace(Identity))
+        {
+            problems.Add(nameof(Identity), "is required and must not be empty.");
+        }
+
+        problems.AtLeast(nameof(MaxConcurrency), MaxConcurrency, 1);
+        if (MaxQueuedTasks is { } maxQueuedTasks)
+        {
+            problems.AtLeast(nameof(MaxQueuedTasks), maxQueuedTasks, 1);
+        }
+
+        problems.AtLeast(nameof(MaxUnackedResults), MaxUnackedResults, 1);
+        problems.AtLeast(nameof(MaxSendMessageSize), MaxSendMessageSize, 1024, "bytes");
+        if (problems.Required(nameof(Reconnect), Reconnect))
+        {
+            Reconnect.Validate(problems.For(nameof(Reconnect)));
+        }
+
+        if (RegisterTimeout is { } registerTimeout)
+        {
+            problems.Positive(nameof(RegisterTimeout), registerTimeout);
+        }
+
+        if (SendTimeout is { } sendTimeout)
+        {
+            problems.Positive(nameof(SendTimeout), sendTimeout);
+        }
+
+        if (BearerToken is { } token)
+        {
+            if (token.Length == 0)
+            {
+                problems.Add(nameof(BearerToken), "must not be empty when set.");
+            }
+            else if (!WorkerSettings.IsVisibleAscii(token))
+            {
+                // Never echo the token itself.
+                problems.Add(nameof(BearerToken), "may contain only characters 0x21-0x7E (no whitespace, no non-ASCII).");
+            }
+        }
+
+        return problems.ToList();
+    }
 
     /// <summary>Copies these options, with their own <see cref="Namespaces"/> list and <see cref="Reconnect"/> options.</summary>
     /// <returns>A copy that can be changed without affecting this instance.</returns>

@@ -1,3 +1,6 @@
+using System.Globalization;
+using Aion.Worker.Internal;
+
 namespace Aion.Worker;
 
 /// <summary>How the worker establishes its session and how many drops it tolerates.</summary>
@@ -29,6 +32,18 @@ public sealed class ReconnectOptions
     public double Jitter { get; set; }
 
     internal ReconnectOptions Clone() => (ReconnectOptions)MemberwiseClone();
+
+    /// <summary>Checks every rule; <see cref="AionWorkerOptions.Validate()"/> reports these as <c>Reconnect.…</c>.</summary>
+    internal void Validate(OptionProblems problems)
+    {
+        problems.Positive(nameof(InitialBackoff), InitialBackoff);
+        problems.Positive(nameof(MaxBackoff), MaxBackoff);
+        problems.AtLeast(nameof(MaxAttempts), MaxAttempts, 1);
+        if (double.IsNaN(Jitter) || Jitter < 0 || Jitter > 1)
+        {
+            problems.Add(nameof(Jitter), string.Create(CultureInfo.InvariantCulture, $"must be between 0 and 1 (was {Jitter})."));
+        }
+    }
 
     /// <inheritdoc />
     public override string ToString() =>

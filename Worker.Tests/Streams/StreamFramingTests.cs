@@ -142,7 +142,7 @@ public sealed class StreamFramingTests
     [Test]
     public async Task Oversized_length_prefix_is_a_protocol_error_before_any_payload_arrives()
     {
-        await using var session = Open(new StreamTransportOptions { MaxReceiveFrameSize = 1024 });
+        await using var session = Open(new StreamTransportOptions { Frames = { MaxReceiveFrameSize = 1024 } });
         await FeedAsync(RawFrames.Header(1025));
 
         var error = await CatchAsync<AionWorkerException>(ReceiveMessageAsync(session));
@@ -158,11 +158,11 @@ public sealed class StreamFramingTests
     [Test]
     public async Task Default_limit_is_4_MiB_and_a_frame_of_exactly_the_limit_is_accepted()
     {
-        await using var session = Open(new StreamTransportOptions { MaxReceiveFrameSize = 64 });
+        await using var session = Open(new StreamTransportOptions { Frames = { MaxReceiveFrameSize = 64 } });
         var frame = Ack(1);
         var options = new StreamTransportOptions();
-        Assert.That(options.MaxReceiveFrameSize, Is.EqualTo(4 * 1024 * 1024));
-        Assert.That(options.MaxSendFrameSize, Is.EqualTo(4 * 1024 * 1024));
+        Assert.That(options.Frames.MaxReceiveFrameSize, Is.EqualTo(4 * 1024 * 1024));
+        Assert.That(options.Frames.MaxSendFrameSize, Is.EqualTo(4 * 1024 * 1024));
 
         var padded = new ServerToWorker(frame);
         padded.RegisterAck.Namespace = new string('n', 64 - (frame.CalculateSize() - frame.RegisterAck.Namespace.Length));
@@ -310,7 +310,7 @@ public sealed class StreamFramingTests
     [Test]
     public async Task Outbound_frame_over_the_send_limit_fails_with_a_protocol_error_and_writes_nothing()
     {
-        await using var session = Open(new StreamTransportOptions { MaxSendFrameSize = 256 });
+        await using var session = Open(new StreamTransportOptions { Frames = { MaxSendFrameSize = 256 } });
         var big = new WorkerToServer
         {
             Result = new ActivityResult

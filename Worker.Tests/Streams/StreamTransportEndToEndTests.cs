@@ -203,7 +203,7 @@ public sealed class StreamTransportEndToEndTests(StreamEndpointKind endpoint)
     [Test]
     public async Task Oversized_frame_from_the_engine_ends_the_session_with_a_protocol_error_and_loses_nothing()
     {
-        await using var world = Create(transportOptions: new StreamTransportOptions { MaxReceiveFrameSize = 4096 });
+        await using var world = Create(transportOptions: new StreamTransportOptions { Frames = { MaxReceiveFrameSize = 4096 } });
         var ends = Ends(world.Worker);
         world.Engine.AckMode = AckMode.Withhold;
         var first = await world.StartAndRegisterAsync();

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Threading.Channels;
+using Aion.Worker.Internal;
 using Aion.Worker.Protocol;
 using Aion.Worker.Transport.InMemory.Internal;
 using Aion.Worker.Transport.Streams;
@@ -34,10 +35,10 @@ public sealed class StreamEngineConnection : IEngineStream, IAsyncDisposable
         _stream = stream;
         _options = options;
         _logger = options.LoggerFactory.CreateLogger(StreamEngineLog.Category);
-        _pipeReader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: options.BufferSize, minimumReadSize: Math.Min(4096, options.BufferSize), leaveOpen: true));
-        var pipeWriter = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: options.BufferSize, leaveOpen: true));
-        _frames = new FrameReader(_pipeReader, options.MaxReceiveFrameSize);
-        _writer = new FrameWriter(pipeWriter, options.MaxSendFrameSize, options.SendQueueCapacity);
+        _pipeReader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: options.Frames.BufferSize, minimumReadSize: Math.Min(4096, options.Frames.BufferSize), leaveOpen: true));
+        var pipeWriter = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: options.Frames.BufferSize, leaveOpen: true));
+        _frames = new FrameReader(_pipeReader, options.Frames.MaxReceiveFrameSize);
+        _writer = new FrameWriter(pipeWriter, options.Frames.MaxSendFrameSize, options.Frames.SendQueueCapacity);
     }
 
     /// <summary>The metadata from the worker's hello frame.</summary>
@@ -54,7 +55,7 @@ public sealed class StreamEngineConnection : IEngineStream, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(stream);
         options = options?.Clone() ?? new StreamEngineServerOptions();
-        options.Validate();
+        OptionProblems.ThrowIfAny(options.Validate(), "The stream engine connection cannot be served", nameof(options));
         var connection = new StreamEngineConnection(stream, options);
         await using (connection.ConfigureAwait(false))
         {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Aion.Worker.Internal;
 using Aion.Worker.Transport.InMemory.Internal;
 using Aion.Worker.Transport.Streams;
 using Aion.Worker.Transport.Streams.Internal;
@@ -144,7 +145,7 @@ public sealed class StreamEngineServer : IAsyncDisposable
     private static StreamEngineServerOptions Settings(StreamEngineServerOptions? options)
     {
         var settings = options?.Clone() ?? new StreamEngineServerOptions();
-        settings.Validate();
+        OptionProblems.ThrowIfAny(settings.Validate(), "The stream engine server cannot be started", nameof(options));
         return settings;
     }
 

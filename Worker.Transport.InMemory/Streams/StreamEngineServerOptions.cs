@@ -1,3 +1,4 @@
+using Aion.Worker.Internal;
 using Aion.Worker.Transport.Streams;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -5,31 +6,19 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Aion.Worker.Transport.InMemory;
 
 /// <summary>Settings of the engine side of the stream transport (<see cref="StreamEngineServer"/>, <see cref="StreamEngineConnection"/>).</summary>
+/// <remarks>Validated when a server starts or a connection is served; every problem is reported in one <see cref="ArgumentException"/>.</remarks>
 public sealed class StreamEngineServerOptions
 {
-    /// <summary>The largest frame payload the engine accepts from a worker, in bytes.</summary>
-    /// <value>Default <see cref="StreamFraming.DefaultMaxFrameSize"/> (4 MiB).</value>
-    /// <remarks>A longer length prefix ends the connection with status <c>ResourceExhausted</c>.</remarks>
-    public int MaxReceiveFrameSize { get; set; } = StreamFraming.DefaultMaxFrameSize;
-
-    /// <summary>The largest frame payload the engine writes, in bytes.</summary>
-    /// <value>Default <see cref="StreamFraming.DefaultMaxFrameSize"/> (4 MiB).</value>
-    public int MaxSendFrameSize { get; set; } = StreamFraming.DefaultMaxFrameSize;
-
-    /// <summary>How many outbound frames may wait for the connection before the engine's writes wait, in frames.</summary>
-    /// <value>Default 256.</value>
-    public int SendQueueCapacity { get; set; } = 256;
-
-    /// <summary>The size of the read and write buffer segments, in bytes.</summary>
-    /// <value>Default 16 KiB.</value>
-    public int BufferSize { get; set; } = 16 * 1024;
+    /// <summary>The engine side's frame limits, send queue and buffers (the same settings as the worker's).</summary>
+    /// <remarks>An inbound frame over <see cref="StreamFrameLimits.MaxReceiveFrameSize"/> ends the connection with status <c>ResourceExhausted</c>.</remarks>
+    public StreamFrameLimits Frames { get; set; } = new();
 
     /// <summary>How long a new connection has to send its hello frame.</summary>
-    /// <value>Default 10 seconds; then the connection ends with <c>DeadlineExceeded</c>.</value>
+    /// <value>Default 10 seconds; greater than zero. Then the connection ends with <c>DeadlineExceeded</c>.</value>
     public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>After the end frame, how long the engine keeps reading (and discarding) until the worker closes the connection.</summary>
-    /// <value>Default 5 seconds.</value>
+    /// <value>Default 5 seconds; zero or more.</value>
     /// <remarks>Reading on avoids a connection reset that could overtake the end frame while the worker is still writing.</remarks>
     public TimeSpan LingerTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -41,58 +30,30 @@ public sealed class StreamEngineServerOptions
     /// <value>Default no logging.</value>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
-    /// <summary>A copy of these options.</summary>
+    /// <summary>A copy of these options, with its own <see cref="Frames"/>.</summary>
     /// <returns>The copy.</returns>
-    public StreamEngineServerOptions Clone() => (StreamEngineServerOptions)MemberwiseClone();
-
-    /// <summary>Throws if any setting is out of range, naming every offending setting.</summary>
-    /// <exception cref="ArgumentException">A setting is out of range.</exception>
-    public void Validate()
+    public StreamEngineServerOptions Clone()
     {
-        var problems = new List<string>();
-        if (MaxReceiveFrameSize < 1)
+        var clone = (StreamEngineServerOptions)MemberwiseClone();
+        clone.Frames = Frames?.Clone()!;
+        return clone;
+    }
+
+    /// <summary>Checks these options against every rule, without starting a server.</summary>
+    /// <returns>One line per problem, naming the option, its rule and the value it had; empty when the options are valid.</returns>
+    /// <remarks><see cref="StreamEngineServer"/> and <see cref="StreamEngineConnection"/> run the same checks and throw one exception listing every problem.</remarks>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new OptionProblems();
+        if (problems.Required(nameof(Frames), Frames))
         {
-            problems.Add($"{nameof(MaxReceiveFrameSize)}: must be at least 1 byte.");
+            Frames.Validate(problems.For(nameof(Frames)));
         }
 
-        if (MaxSendFrameSize < 1)
-        {
-            problems.Add($"{nameof(MaxSendFrameSize)}: must be at least 1 byte.");
-        }
-
-        if (SendQueueCapacity < 1)
-        {
-            problems.Add($"{nameof(SendQueueCapacity)}: must be at least 1.");
-        }
-
-        if (BufferSize < 512)
-        {
-            problems.Add($"{nameof(BufferSize)}: must be at least 512 bytes.");
-        }
-
-        if (HelloTimeout <= TimeSpan.Zero)
-        {
-            problems.Add($"{nameof(HelloTimeout)}: must be positive.");
-        }
-
-        if (LingerTimeout < TimeSpan.Zero)
-        {
-            problems.Add($"{nameof(LingerTimeout)}: must not be negative.");
-        }
-
-        if (TimeProvider is null)
-        {
-            problems.Add($"{nameof(TimeProvider)}: required.");
-        }
-
-        if (LoggerFactory is null)
-        {
-            problems.Add($"{nameof(LoggerFactory)}: required.");
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException("Invalid stream engine options: " + string.Join(" ", problems));
-        }
+        problems.Positive(nameof(HelloTimeout), HelloTimeout);
+        problems.NotNegative(nameof(LingerTimeout), LingerTimeout);
+        problems.Required(nameof(TimeProvider), TimeProvider);
+        problems.Required(nameof(LoggerFactory), LoggerFactory);
+        return problems.ToList();
     }
 }

@@ -27,19 +27,19 @@ internal sealed class StreamWorkerSession : IWorkerSession
     private bool _reading;
     private bool _disposed;
 
-    public StreamWorkerSession(Stream stream, WorkerSessionMetadata metadata, StreamTransportOptions options)
+    public StreamWorkerSession(Stream stream, WorkerSessionMetadata metadata, StreamFrameLimits limits)
     {
         _stream = stream;
-        _pipeReader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: options.BufferSize, minimumReadSize: Math.Min(4096, options.BufferSize), leaveOpen: true));
-        var pipeWriter = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: options.BufferSize, leaveOpen: true));
-        _frames = new FrameReader(_pipeReader, options.MaxReceiveFrameSize);
-        _writer = new FrameWriter(pipeWriter, options.MaxSendFrameSize, options.SendQueueCapacity);
+        _pipeReader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: limits.BufferSize, minimumReadSize: Math.Min(4096, limits.BufferSize), leaveOpen: true));
+        var pipeWriter = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: limits.BufferSize, leaveOpen: true));
+        _frames = new FrameReader(_pipeReader, limits.MaxReceiveFrameSize);
+        _writer = new FrameWriter(pipeWriter, limits.MaxSendFrameSize, limits.SendQueueCapacity);
 
         // The hello goes first, before anything is read: the engine authorizes it before answering.
         var hello = ControlFrames.EncodeHello(metadata);
-        if (hello.Length > options.MaxSendFrameSize)
+        if (hello.Length > limits.MaxSendFrameSize)
         {
-            throw new AionWorkerException(AionErrorKind.Protocol, $"The hello frame ({hello.Length} bytes) exceeds the max send frame size of {options.MaxSendFrameSize} bytes.");
+            throw new AionWorkerException(AionErrorKind.Protocol, $"The hello frame ({hello.Length} bytes) exceeds the max send frame size of {limits.MaxSendFrameSize} bytes.");
         }
 
         _ = _writer.EnqueueAsync(OutboundFrame.ForPayload(StreamFrameKind.Hello, hello), CancellationToken.None);
