@@ -116,7 +116,7 @@ public sealed class AionWorkerBuilder : ActivityRegistrationBuilder<AionWorkerBu
         }
 
         var codec = _codec ?? JsonPayloadCodec.WorkerDefault();
-        var accepted = _transport?.AcceptedContentTypes ?? IWorkerTransport.DefaultContentTypes;
+        var accepted = _transport?.AcceptedContentTypes ?? EngineContentTypes.Default;
         if (!accepted.Contains(codec.ContentType, StringComparer.Ordinal))
         {
             problems.Add($"Codec: produces '{codec.ContentType}', which the engine does not accept (it accepts {string.Join(", ", accepted)}).");

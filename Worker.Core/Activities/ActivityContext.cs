@@ -46,8 +46,8 @@ public sealed class ActivityContext
     public ILogger Logger => _execution.Logger;
 
     /// <summary>The services of this execution, when a host provides them (a fresh dependency-injection scope per execution).</summary>
-    /// <value><see langword="null"/> unless an integration such as Aion.Worker.Extensions.Hosting sets it.</value>
-    public IServiceProvider? Services { get; set; }
+    /// <value><see langword="null"/> unless the worker is hosted (Aion.Worker.Extensions.Hosting), which sets it before any interceptor of yours runs.</value>
+    public IServiceProvider? Services { get; internal set; }
 
     /// <summary>Disposes <paramref name="resource"/> once this execution's outcome is recorded in the worker's unacked-result tracker.</summary>
     /// <param name="resource">What to dispose, e.g. a dependency-injection scope.</param>

@@ -2,12 +2,6 @@ using Aion.Worker.Protocol;
 
 namespace Aion.Worker;
 
-/// <summary>Runs the rest of an activity's execution: the next interceptor, or the activity itself.</summary>
-/// <param name="context">The execution's context.</param>
-/// <param name="input">The input payload (an interceptor may substitute another).</param>
-/// <returns>The encoded result; failures are exceptions, classified by the worker as usual.</returns>
-public delegate ValueTask<Payload> ActivityInvocation(ActivityContext context, Payload input);
-
 /// <summary>Middleware around every activity execution: logging, metrics, authorization, per-type limits.</summary>
 /// <remarks>
 /// Interceptors run in registration order, the first outermost, around decoding, the activity

@@ -10,15 +10,13 @@ namespace Aion.Worker.Transport;
 public interface IWorkerTransport
 {
     /// <summary>The payload content types the engine behind this transport accepts.</summary>
-    /// <value>By default only <c>application/json</c>, as the Aion engine.</value>
-    IReadOnlyCollection<string> AcceptedContentTypes => DefaultContentTypes;
+    /// <value>By default only <c>application/json</c> (<see cref="Codec.JsonPayloadCodec.JsonContentType"/>), as the Aion engine.</value>
+    /// <remarks>Implement it only for an engine that accepts more, listing every type it accepts.</remarks>
+    IReadOnlyCollection<string> AcceptedContentTypes => Internal.EngineContentTypes.Default;
 
     /// <summary>Opens a new session (one worker stream) carrying <paramref name="metadata"/>.</summary>
     /// <param name="metadata">Namespaces, subject and bearer token for the call.</param>
     /// <param name="cancellationToken">Cancels the attempt (shutdown or the register timeout).</param>
     /// <returns>The open session; the worker writes the registration first.</returns>
     ValueTask<IWorkerSession> ConnectAsync(WorkerSessionMetadata metadata, CancellationToken cancellationToken);
-
-    /// <summary>The default <see cref="AcceptedContentTypes"/>.</summary>
-    static readonly IReadOnlyCollection<string> DefaultContentTypes = [Codec.JsonPayloadCodec.JsonContentType];
 }

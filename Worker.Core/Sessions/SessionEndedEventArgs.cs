@@ -1,13 +1,5 @@
 namespace Aion.Worker;
 
-/// <summary>A session was registered.</summary>
-/// <param name="registration">The engine's ack.</param>
-public sealed class SessionStartedEventArgs(WorkerRegistration registration) : EventArgs
-{
-    /// <summary>The engine's ack.</summary>
-    public WorkerRegistration Registration { get; } = registration;
-}
-
 /// <summary>A session ended.</summary>
 /// <param name="end">How it ended.</param>
 /// <param name="dropsAfter">The drop counter after this end was classified.</param>
