@@ -34,6 +34,7 @@ public sealed class AionWorker
         _sessions = new SessionAnnouncer(this);
         _controller = new RunController(_runtime, _sessions);
         ActivityTypes = registry.SortedTypes();
+        AvailableHandlers = registry.TypeSet();
     }
 
     /// <summary>A session was registered (the argument carries the engine's ack).</summary>
@@ -51,7 +52,17 @@ public sealed class AionWorker
     public AionWorkerOptions Options => _runtime.Settings.Resolved.Clone();
 
     /// <summary>The registered activity types, sorted by the UTF-8 bytes of their names, as sent at registration.</summary>
+    /// <value>The names of <see cref="AvailableHandlers"/>, in wire order.</value>
     public IReadOnlyList<string> ActivityTypes { get; }
+
+    /// <summary>The activity types this worker has a handler for: the set a task's activity type is checked against.</summary>
+    /// <value>
+    /// Exactly the names of <see cref="ActivityTypes"/> (every registered type has one handler), as a
+    /// read-only set with ordinal (case-sensitive) comparison, for membership checks such as validating
+    /// that an engine-side registration or a workflow only uses types this worker serves. A task naming a
+    /// type outside it fails terminally, naming the type.
+    /// </value>
+    public IReadOnlySet<string> AvailableHandlers { get; }
 
     /// <summary>The current session's registration, or <see langword="null"/> between sessions.</summary>
     public WorkerRegistration? CurrentRegistration => _sessions.Current;

@@ -68,6 +68,30 @@ public sealed class ActivityRegistrationTests
     }
 
     [Test]
+    public void Available_handlers_hold_exactly_the_registered_types_for_ordinal_membership_checks()
+    {
+        var worker = NewBuilder()
+            .AddActivity<int, int>("math.double", (input, _) => input * 2)
+            .AddActivity("math.twice", new DoublingActivity())
+            .AddActivity<int, int>("Math.Double", () => new DoublingActivity())
+            .Build();
+
+        var handlers = worker.AvailableHandlers;
+
+        Assert.That(handlers, Is.EquivalentTo(worker.ActivityTypes), "the same names as ActivityTypes, whatever the registration style");
+        Assert.That(handlers, Has.Count.EqualTo(3));
+        Assert.That(handlers.Contains("math.double"), Is.True);
+        Assert.That(handlers.Contains("Math.Double"), Is.True);
+        Assert.That(handlers.Contains("MATH.DOUBLE"), Is.False, "membership is ordinal: case-sensitive");
+        Assert.That(handlers.Contains("math.triple"), Is.False);
+        Assert.That(handlers.IsSupersetOf(["math.double", "math.twice"]), Is.True, "a registration naming only served types validates");
+        Assert.That(handlers.IsSupersetOf(["math.double", "math.unknown"]), Is.False);
+        Assert.That(worker.ActivityTypes, Is.EqualTo(new[] { "Math.Double", "math.double", "math.twice" }), "ActivityTypes is the wire order");
+        var mutable = handlers as ICollection<string>;
+        Assert.That(mutable is null || mutable.IsReadOnly, Is.True, "callers cannot add a handler name");
+    }
+
+    [Test]
     public async Task Registration_frame_carries_sorted_types_namespaces_task_queue_and_node()
     {
         await using var harness = WorkerHarness.Create(
@@ -88,6 +112,7 @@ public sealed class ActivityRegistrationTests
         var registration = harness.Engine.Registrations.Single();
         Assert.That(registration.ActivityTypes, Is.EqualTo(new[] { "alpha", "zeta", "\uFF5E", "\U0001F600" }));
         Assert.That(registration.ActivityTypes, Is.EqualTo(harness.Worker.ActivityTypes));
+        Assert.That(harness.Worker.AvailableHandlers, Is.EquivalentTo(registration.ActivityTypes));
         Assert.That(registration.Namespaces, Is.EqualTo(new[] { "ns-b", "ns-a" }), "configured order is kept");
         Assert.That(registration.TaskQueue, Is.EqualTo("billing"));
         Assert.That(registration.Node, Is.EqualTo("node-42"));

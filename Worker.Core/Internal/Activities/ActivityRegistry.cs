@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text;
 using Aion.Worker.Codec;
 
@@ -28,6 +29,9 @@ internal sealed class ActivityRegistry
         Array.Sort(types, CompareUtf8);
         return types;
     }
+
+    /// <summary>The registered types as a set for ordinal membership checks.</summary>
+    public IReadOnlySet<string> TypeSet() => _invokers.Keys.ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>Reports each input or result type the worker's JSON codec has no metadata for (a trimmed or AOT app, or a context that lacks it).</summary>
     public void CheckJsonMetadata(JsonPayloadCodec codec, bool explicitCodec, List<string> problems)
