@@ -85,6 +85,7 @@ catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
 }
 
 using var shutdown = new CancellationTokenSource();
+using var abandon = new CancellationTokenSource();
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 var ready = 0;
@@ -99,8 +100,17 @@ worker.SessionStarted += (_, e) =>
 
 try
 {
-    await worker.RunAsync(shutdown.Token);
-    Console.WriteLine($"AION_WORKER_CONFORMANCE_STOPPED sdk=csharp scenario={scenario} peak_concurrency={fixtures.PeakConcurrency}");
+    await worker.RunAsync(shutdown.Token, abandon.Token);
+    var summary = worker.LastRunSummary;
+    var unacked = summary?.UnackedResults.Count ?? 0;
+    Console.WriteLine($"AION_WORKER_CONFORMANCE_STOPPED sdk=csharp scenario={scenario} peak_concurrency={fixtures.PeakConcurrency} unacked={unacked}");
+    if (unacked > 0)
+    {
+        // The run ended, but the engine did not confirm every result: it may not have them.
+        Console.Error.WriteLine($"error: the engine did not acknowledge every result: {summary}");
+        return 3;
+    }
+
     return 0;
 }
 catch (AionWorkerException ex)
@@ -116,9 +126,17 @@ catch (Exception ex)
 
 void Stop(PosixSignalContext context)
 {
-    // Graceful: in-flight results are reported before the process exits.
+    // The first signal is graceful: in-flight results are reported (and their acks awaited) before
+    // the process exits. A second one abandons: the run returns at once, logging what is left.
     context.Cancel = true;
-    shutdown.Cancel();
+    if (shutdown.IsCancellationRequested)
+    {
+        abandon.Cancel();
+    }
+    else
+    {
+        shutdown.Cancel();
+    }
 }
 
 static bool TryParseReconnect(string? text, out ReconnectOptions options, out string error)

@@ -73,6 +73,14 @@ public sealed class AionWorker
     /// <summary>How many results wait for the engine's acknowledgement.</summary>
     public int UnackedResults => _runtime.Tracker.Count;
 
+    /// <summary>
+    /// What the last run left undelivered, once <see cref="RunAsync(CancellationToken, CancellationToken)"/>
+    /// (or <see cref="RunSessionAsync"/>) returned or threw: every result the engine had not acknowledged,
+    /// sent or not, with its ids; <see langword="null"/> before the first run ended.
+    /// </summary>
+    /// <remarks>A graceful shutdown waits up to <see cref="AionWorkerOptions.ShutdownAckTimeout"/> for the acks of the results it sent before this is taken.</remarks>
+    public RunSummary? LastRunSummary => _controller.LastRunSummary;
+
     /// <summary>Where the run is now: its state, the drop counter and the latest error (an immutable snapshot).</summary>
     /// <remarks>
     /// <see cref="AionWorkerState.NotStarted"/> → <see cref="AionWorkerState.Connecting"/> →
@@ -192,7 +200,7 @@ public sealed class AionWorker
             Raise(worker.SessionStarted, new SessionStartedEventArgs(registration));
         }
 
-        public void Ended(SessionEnd end, int drops)
+        public void Ended(SessionEnd end, int drops, RunSummary? runSummary)
         {
             var runtime = worker._runtime;
             Volatile.Write(ref _registration, null);
@@ -210,7 +218,7 @@ public sealed class AionWorker
                 span.Stop();
             }
 
-            Raise(worker.SessionEnded, new SessionEndedEventArgs(end, drops));
+            Raise(worker.SessionEnded, new SessionEndedEventArgs(end, drops, runSummary));
         }
 
         public void EstablishmentFailed(AionWorkerException error) => worker._status.EstablishmentFailed(error);

@@ -12,8 +12,11 @@ namespace Aion.Worker.Transport.Grpc;
 /// </remarks>
 public sealed class GrpcTransportOptions
 {
-    /// <summary>The default of <see cref="MaxSendMessageSize"/> and <see cref="MaxReceiveMessageSize"/>: 4 MiB, the gRPC and Aion engine default.</summary>
+    /// <summary>The default of <see cref="MaxSendMessageSize"/>: 4 MiB, the gRPC and Aion engine default.</summary>
     public const int DefaultMaxMessageSize = 4 * 1024 * 1024;
+
+    /// <summary>The default of <see cref="MaxReceiveMessageSize"/>: a 64 MiB wire cap, so that a task over <see cref="AionWorkerOptions.MaxTaskInputSize"/> is read and reported as a failure instead of ending the session.</summary>
+    public const int DefaultMaxReceiveMessageSize = 64 * 1024 * 1024;
 
     /// <summary>The largest frame the transport writes, in bytes.</summary>
     /// <value>Default 4 MiB; at least 1.</value>
@@ -26,9 +29,13 @@ public sealed class GrpcTransportOptions
     public int MaxSendMessageSize { get; set; } = DefaultMaxMessageSize;
 
     /// <summary>The largest frame the transport accepts from the engine, in bytes.</summary>
-    /// <value>Default 4 MiB (the engine sends at most that); at least 1.</value>
-    /// <remarks>A larger frame is a decode error: the session ends with a retryable <see cref="AionErrorKind.Protocol"/> error.</remarks>
-    public int MaxReceiveMessageSize { get; set; } = DefaultMaxMessageSize;
+    /// <value>Default 64 MiB (<see cref="DefaultMaxReceiveMessageSize"/>), the wire cap; at least 1.</value>
+    /// <remarks>
+    /// A larger frame is a decode error: the session ends with a retryable <see cref="AionErrorKind.Protocol"/> error.
+    /// A frame under this cap whose task input is over <see cref="AionWorkerOptions.MaxTaskInputSize"/> (4 MiB by
+    /// default) is read, and the task is reported as a TERMINAL failure with its ids; the session goes on.
+    /// </remarks>
+    public int MaxReceiveMessageSize { get; set; } = DefaultMaxReceiveMessageSize;
 
     /// <summary>A client certificate presented on <c>https://</c> endpoints (mutual TLS).</summary>
     /// <value>Default none. Ignored on <c>http://</c> (h2c).</value>

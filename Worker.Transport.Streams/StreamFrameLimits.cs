@@ -11,9 +11,13 @@ namespace Aion.Worker.Transport.Streams;
 public sealed class StreamFrameLimits
 {
     /// <summary>The largest frame payload this side accepts, in bytes.</summary>
-    /// <value>Default <see cref="StreamFraming.DefaultMaxFrameSize"/> (4 MiB); at least 1.</value>
-    /// <remarks>A longer length prefix ends the connection before the frame is read.</remarks>
-    public int MaxReceiveFrameSize { get; set; } = StreamFraming.DefaultMaxFrameSize;
+    /// <value>Default <see cref="StreamFraming.DefaultMaxReceiveFrameSize"/> (64 MiB, the wire cap); at least 1.</value>
+    /// <remarks>
+    /// A longer length prefix ends the connection before the frame is read. Under this cap, the worker
+    /// reports a task whose input is over its MaxTaskInputSize (4 MiB by default) as a TERMINAL failure
+    /// with its ids, and the session goes on.
+    /// </remarks>
+    public int MaxReceiveFrameSize { get; set; } = StreamFraming.DefaultMaxReceiveFrameSize;
 
     /// <summary>The largest frame payload this side writes, in bytes.</summary>
     /// <value>Default <see cref="StreamFraming.DefaultMaxFrameSize"/> (4 MiB); at least 1.</value>

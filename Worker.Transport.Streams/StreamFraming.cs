@@ -20,8 +20,11 @@ public static class StreamFraming
     /// <summary>The size of a frame header: a 4-byte length and a 1-byte kind.</summary>
     public const int HeaderSize = 5;
 
-    /// <summary>The default max payload size of one frame, both ways: 4 MiB, as gRPC's default message limit.</summary>
+    /// <summary>The default max payload size of one sent frame: 4 MiB, as gRPC's default message limit.</summary>
     public const int DefaultMaxFrameSize = 4 * 1024 * 1024;
+
+    /// <summary>The default max payload size of one received frame: a 64 MiB wire cap, so that a task over the worker's MaxTaskInputSize is read and reported as a failure instead of ending the session.</summary>
+    public const int DefaultMaxReceiveFrameSize = 64 * 1024 * 1024;
 
     /// <summary>The version this build writes in, and requires of, the hello frame.</summary>
     public const uint ProtocolVersion = 1;

@@ -95,4 +95,10 @@ internal sealed partial class WorkerLog
 
     [LoggerMessage(31, LogLevel.Information, "Unacknowledged result of {WorkflowId}/{ActivityId} attempt {Attempt} left at the end of the run (sent, engine ack not seen)")]
     public partial void ResultUnacked(string workflowId, ulong activityId, uint attempt);
+
+    [LoggerMessage(40, LogLevel.Warning, "Task {WorkflowId}/{ActivityId} attempt {Attempt} (a frame of {FrameSize} bytes) is not run and is reported as terminal: {Reason}")]
+    public partial void TaskRejected(string workflowId, ulong activityId, uint attempt, int frameSize, string reason);
+
+    [LoggerMessage(41, LogLevel.Warning, "Worker {Identity} ended its run with {Count} results not acknowledged by the engine ({Unsent} never sent); the first {Listed}: {Ids}")]
+    public partial void RunLeftResults(string identity, int count, int unsent, int listed, string ids);
 }

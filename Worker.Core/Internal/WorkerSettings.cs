@@ -17,6 +17,9 @@ internal sealed class WorkerSettings
     public required int MaxConcurrency { get; init; }
     public required int MaxQueuedTasks { get; init; }
     public required int MaxUnackedResults { get; init; }
+    public required long MaxUnackedResultBytes { get; init; }
+    public required TimeSpan ShutdownAckTimeout { get; init; }
+    public required int MaxTaskInputSize { get; init; }
     public required TimeSpan InitialBackoff { get; init; }
     public required TimeSpan MaxBackoff { get; init; }
     public required int MaxAttempts { get; init; }
@@ -71,6 +74,9 @@ internal sealed class WorkerSettings
             MaxConcurrency = maxConcurrency,
             MaxQueuedTasks = resolved.MaxQueuedTasks.Value,
             MaxUnackedResults = options.MaxUnackedResults,
+            MaxUnackedResultBytes = options.MaxUnackedResultBytes,
+            ShutdownAckTimeout = options.ShutdownAckTimeout,
+            MaxTaskInputSize = options.MaxTaskInputSize,
             InitialBackoff = reconnect.InitialBackoff,
             MaxBackoff = reconnect.MaxBackoff,
             MaxAttempts = reconnect.MaxAttempts,

@@ -18,6 +18,15 @@ public sealed class AionWorkerOptions
     /// <summary>The default of <see cref="MaxSendMessageSize"/>: 4 MiB, the gRPC default.</summary>
     public const int DefaultMaxSendMessageSize = 4 * 1024 * 1024;
 
+    /// <summary>The default of <see cref="MaxUnackedResultBytes"/>: 256 MiB.</summary>
+    public const long DefaultMaxUnackedResultBytes = 256L * 1024 * 1024;
+
+    /// <summary>The default of <see cref="MaxTaskInputSize"/>: 4 MiB, the engine's message limit.</summary>
+    public const int DefaultMaxTaskInputSize = 4 * 1024 * 1024;
+
+    /// <summary>How many bytes of queued task frames the worker reads past a full queue while the unacked tracker blocks (to reach the acks behind them): 16 MiB.</summary>
+    public const long ReadPastByteLimit = 16L * 1024 * 1024;
+
     /// <summary>The namespaces this worker serves, in order.</summary>
     /// <value>Default <see langword="null"/>, meaning <c>["default"]</c>. Non-empty; each name non-empty, unique, without <c>,</c>, only characters 0x21–0x7E.</value>
     public List<string>? Namespaces { get; set; }
@@ -51,6 +60,38 @@ public sealed class AionWorkerOptions
     /// <value>Default 10,000; at least 1.</value>
     /// <remarks>A task starts only while tracked results plus running activities stay below this bound; results are never dropped to make room.</remarks>
     public int MaxUnackedResults { get; set; } = DefaultMaxUnackedResults;
+
+    /// <summary>The bound of the encoded bytes of results kept until the engine acknowledges them.</summary>
+    /// <value>Default 256 MiB (<see cref="DefaultMaxUnackedResultBytes"/>); at least 1.</value>
+    /// <remarks>
+    /// A task starts only while the tracked results' bytes stay below this bound. Running activities
+    /// reserve nothing, so the tracker may overshoot it by at most <see cref="MaxConcurrency"/> ×
+    /// <see cref="MaxSendMessageSize"/> bytes (the results of the activities running when it was reached).
+    /// While this bound or <see cref="MaxUnackedResults"/> keeps tasks from starting, the worker reads past
+    /// a full task queue, up to <see cref="ReadPastByteLimit"/> bytes of queued task frames, to reach the
+    /// acks behind them; if no ack arrives for <see cref="ReconnectOptions.MaxBackoff"/> the session ends
+    /// as a stalled error drop that never counts as healthy, so the run fails after
+    /// <see cref="ReconnectOptions.MaxAttempts"/> stalled sessions in a row instead of reconnecting forever.
+    /// </remarks>
+    public long MaxUnackedResultBytes { get; set; } = DefaultMaxUnackedResultBytes;
+
+    /// <summary>How long a graceful shutdown waits, after the last result was sent, for the engine's acks of the results sent on the session.</summary>
+    /// <value>Default 5 seconds; greater than zero.</value>
+    /// <remarks>
+    /// Results still unacknowledged then are logged at Warning (the first 100 ids and the count) and
+    /// listed in <see cref="AionWorker.LastRunSummary"/>. A drain's ack wait keeps using <see cref="SendTimeout"/>:
+    /// what a drain leaves unacked is replayed on the next session.
+    /// </remarks>
+    public TimeSpan ShutdownAckTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The largest task input (the input payload's bytes) the worker runs.</summary>
+    /// <value>Default 4 MiB (<see cref="DefaultMaxTaskInputSize"/>); at least 1.</value>
+    /// <remarks>
+    /// A larger input is reported as a TERMINAL failure ("input of N bytes exceeds the limit of M") with
+    /// the task's ids, and the session goes on. The transports' receive limits default to a 64 MiB wire
+    /// cap so that such a task is read and reported; a frame over the wire cap ends the session.
+    /// </remarks>
+    public int MaxTaskInputSize { get; set; } = DefaultMaxTaskInputSize;
 
     /// <summary>Establishment, backoff and drop budget.</summary>
     public ReconnectOptions Reconnect { get; set; } = new();
@@ -137,6 +178,9 @@ public sealed class AionWorkerOptions
         }
 
         problems.AtLeast(nameof(MaxUnackedResults), MaxUnackedResults, 1);
+        problems.AtLeast(nameof(MaxUnackedResultBytes), MaxUnackedResultBytes, 1, "byte");
+        problems.Positive(nameof(ShutdownAckTimeout), ShutdownAckTimeout);
+        problems.AtLeast(nameof(MaxTaskInputSize), MaxTaskInputSize, 1, "byte");
         problems.AtLeast(nameof(MaxSendMessageSize), MaxSendMessageSize, 1024, "bytes");
         if (problems.Required(nameof(Reconnect), Reconnect))
         {
@@ -191,6 +235,9 @@ public sealed class AionWorkerOptions
             .Append(", MaxConcurrency=").Append(MaxConcurrency)
             .Append(", MaxQueuedTasks=").Append(MaxQueuedTasks)
             .Append(", MaxUnackedResults=").Append(MaxUnackedResults)
+            .Append(", MaxUnackedResultBytes=").Append(MaxUnackedResultBytes)
+            .Append(", ShutdownAckTimeout=").Append(ShutdownAckTimeout)
+            .Append(", MaxTaskInputSize=").Append(MaxTaskInputSize)
             .Append(", RegisterTimeout=").Append(RegisterTimeout)
             .Append(", SendTimeout=").Append(SendTimeout)
             .Append(", MaxSendMessageSize=").Append(MaxSendMessageSize)

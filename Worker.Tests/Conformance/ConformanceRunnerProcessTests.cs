@@ -72,4 +72,27 @@ public sealed class ConformanceRunnerProcessTests
         Assert.That(run.Runner.StdoutLines.Last(), Does.StartWith(RunnerProcess.StoppedMarker));
         Assert.That(run.Runner.ForcedTermination, Is.False);
     }
+
+    [Test]
+    public async Task Sigterm_with_results_the_engine_never_acks_exits_3_and_a_second_sigterm_abandons_the_ack_wait()
+    {
+        // The engine receives results but never acks them: the graceful stop would wait ShutdownAckTimeout (5 s).
+        var engine = new InMemoryEngine(new InMemoryEngineOptions { HeartbeatWindow = TimeSpan.FromMilliseconds(40), AckMode = AckMode.Drop });
+        await using var run = await ConformanceScenarioTests.OutOfProcess.StartAsync("unacked-shutdown", engine, strict: false);
+        await engine.WaitForSessionAsync(1).Within();
+        var task = engine.DispatchJson(ConformanceFixtures.SleepEcho, """{"sleepMs":300,"tag":"unacked"}""");
+        await engine.WaitUntilAsync(() => engine.Heartbeats.Count(h => h.WorkflowId == task.WorkflowId) >= 2).Within();
+
+        await run.Runner.TerminateAsync();
+        await task.Result.Within();
+        Assert.That(run.Runner.HasExited, Is.False, "the first signal waits for the ack");
+
+        await run.Runner.TerminateAsync();
+        var exitCode = await run.Runner.WaitForExitAsync(TimeSpan.FromSeconds(4));
+
+        Assert.That(exitCode, Is.EqualTo(3), $"stderr:\n{run.Runner.Stderr}");
+        Assert.That(run.Runner.StdoutLines.Last(), Does.StartWith(RunnerProcess.StoppedMarker).And.EndWith("unacked=1"));
+        Assert.That(run.Runner.Stderr, Does.Contain("did not acknowledge every result").And.Contain(task.WorkflowId));
+        Assert.That(run.Runner.ForcedTermination, Is.False);
+    }
 }

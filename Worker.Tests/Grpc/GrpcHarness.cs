@@ -38,6 +38,9 @@ internal sealed class GrpcHarness : IAsyncDisposable
         },
         RegisterTimeout = TimeSpan.FromSeconds(5),
         SendTimeout = TimeSpan.FromSeconds(5),
+
+        // Real time: a test that stops the worker while the engine withholds acks waits this long.
+        ShutdownAckTimeout = TimeSpan.FromMilliseconds(200),
     };
 
     public static async Task<GrpcHarness> CreateAsync(

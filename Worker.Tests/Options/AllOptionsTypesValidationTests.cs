@@ -39,6 +39,37 @@ public sealed class AllOptionsTypesValidationTests
     }
 
     [Test]
+    public void Worker_options_validate_the_reliability_bounds()
+    {
+        var options = new AionWorkerOptions
+        {
+            TaskQueue = "q",
+            Identity = "w",
+            MaxConcurrency = 1,
+            MaxUnackedResultBytes = 0,
+            ShutdownAckTimeout = TimeSpan.Zero,
+            MaxTaskInputSize = -1,
+            Reconnect = new ReconnectOptions { InitialBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromSeconds(1), MaxAttempts = 1 },
+        };
+
+        Assert.That(options.Validate(), Is.EqualTo(new[]
+        {
+            "MaxUnackedResultBytes: must be at least 1 byte (was 0).",
+            "ShutdownAckTimeout: must be greater than zero (was 00:00:00).",
+            "MaxTaskInputSize: must be at least 1 byte (was -1).",
+        }));
+
+        var defaults = new AionWorkerOptions();
+        Assert.That(defaults.MaxUnackedResultBytes, Is.EqualTo(256L * 1024 * 1024));
+        Assert.That(defaults.ShutdownAckTimeout, Is.EqualTo(TimeSpan.FromSeconds(5)));
+        Assert.That(defaults.MaxTaskInputSize, Is.EqualTo(4 * 1024 * 1024));
+        Assert.That(new GrpcTransportOptions().MaxReceiveMessageSize, Is.EqualTo(64 * 1024 * 1024), "the gRPC wire cap");
+        Assert.That(new GrpcTransportOptions().MaxSendMessageSize, Is.EqualTo(4 * 1024 * 1024));
+        Assert.That(new StreamTransportOptions().Frames.MaxReceiveFrameSize, Is.EqualTo(64 * 1024 * 1024), "the streams wire cap");
+        Assert.That(new StreamTransportOptions().Frames.MaxSendFrameSize, Is.EqualTo(4 * 1024 * 1024));
+    }
+
+    [Test]
     public void Worker_build_reports_exactly_the_problems_validate_lists()
     {
         var options = new AionWorkerOptions
@@ -210,8 +241,8 @@ public sealed class AllOptionsTypesValidationTests
         engine.Frames.MaxReceiveFrameSize = 1;
 
         Assert.That(transportCopy.Frames, Is.Not.SameAs(transport.Frames));
-        Assert.That(transportCopy.Frames.MaxReceiveFrameSize, Is.EqualTo(StreamFraming.DefaultMaxFrameSize));
-        Assert.That(engineCopy.Frames.MaxReceiveFrameSize, Is.EqualTo(StreamFraming.DefaultMaxFrameSize));
+        Assert.That(transportCopy.Frames.MaxReceiveFrameSize, Is.EqualTo(StreamFraming.DefaultMaxReceiveFrameSize));
+        Assert.That(engineCopy.Frames.MaxReceiveFrameSize, Is.EqualTo(StreamFraming.DefaultMaxReceiveFrameSize));
     }
 
     [Test]

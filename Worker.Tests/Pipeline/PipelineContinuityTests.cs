@@ -48,8 +48,7 @@ public sealed class PipelineContinuityTests
         Assert.That(harness.Worker.Runtime.Pipeline, Is.SameAs(pipeline));
         Assert.That(pipeline.Inbound.Reader, Is.SameAs(inbound));
         Assert.That(pipeline.Outbound, Is.SameAs(outbound));
-        var options = harness.Worker.Options;
-        Assert.That(pipeline.Inbound.Capacity, Is.EqualTo(options.MaxQueuedTasks + options.MaxUnackedResults), "MaxQueuedTasks plus the read-past allowance");
+        Assert.That(pipeline.Inbound.ReadPastBytes, Is.EqualTo(AionWorkerOptions.ReadPastByteLimit), "read-past is bounded by the bytes of queued task frames");
 
         var result = await harness.Engine.Dispatch("echo", "through the same channels").Result.Within();
         Assert.That(result.Result.Bytes.ToStringUtf8(), Is.EqualTo("\"through the same channels\""));

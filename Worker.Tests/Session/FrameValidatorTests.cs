@@ -50,4 +50,39 @@ public sealed class FrameValidatorTests
         Assert.That(FrameValidator.DescribeNonAck(Ack), Is.EqualTo("ResultAck"));
         Assert.That(FrameValidator.DescribeNonAck(new ServerToWorker()), Is.EqualTo("a frame with no known message"));
     }
+
+    [Test]
+    public void A_task_frame_whose_ids_decode_but_whose_rest_does_not_yields_the_ids_and_the_problem()
+    {
+        var bytes = Aion.Worker.Tests.Transport.TransportContractTests.TaskWithInvalidUtf8Type("wf-partial", 7);
+
+        var decoded = FrameValidator.Decode(InboundFrame.Undecodable(bytes), out var problem, out var idsOnly);
+
+        Assert.That(decoded, Is.Null);
+        Assert.That(idsOnly, Is.Not.Null);
+        Assert.That(idsOnly!.WorkflowId.Uuid, Is.EqualTo("wf-partial"));
+        Assert.That(idsOnly.ActivityId.SequencePosition, Is.EqualTo(7));
+        Assert.That(idsOnly.Attempt, Is.EqualTo(2));
+        Assert.That(problem, Does.StartWith("the task frame could not be decoded: "));
+    }
+
+    [Test]
+    public void Unreadable_ids_stay_a_session_ending_decode_error_that_gives_the_frame_size()
+    {
+        // A task whose workflow id is not UTF-8, and one with no activity id.
+        var badId = new ServerToWorker { Task = new ActivityTask { WorkflowId = new WorkflowId { Uuid = "@@" }, ActivityId = new ActivityId { SequencePosition = 1 }, ActivityType = "t" } }.ToByteArray();
+        var at = badId.AsSpan().IndexOf("@@"u8);
+        badId[at] = 0xFF;
+        var noActivityId = new ServerToWorker { Task = new ActivityTask { WorkflowId = new WorkflowId { Uuid = "wf" }, ActivityType = "@@" } }.ToByteArray();
+        at = noActivityId.AsSpan().IndexOf("@@"u8);
+        noActivityId[at] = 0xFF;
+
+        foreach (var bytes in new[] { badId, noActivityId })
+        {
+            var decoded = FrameValidator.Decode(InboundFrame.Undecodable(bytes), out var problem, out var idsOnly);
+            Assert.That(decoded, Is.Null);
+            Assert.That(idsOnly, Is.Null);
+            Assert.That(problem, Does.StartWith($"a frame of {bytes.Length} bytes that does not decode"));
+        }
+    }
 }

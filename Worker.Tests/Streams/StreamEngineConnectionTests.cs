@@ -122,7 +122,7 @@ public sealed class StreamEngineConnectionTests
         await WriteAsync(RawFrames.Frame(StreamFrameKind.Hello, ControlFrames.EncodeHello(Metadata)), RawFrames.Message(Register));
         await _engine.WaitForSessionAsync(1).Within();
 
-        await WriteAsync(RawFrames.Header(StreamFraming.DefaultMaxFrameSize + 1u));
+        await WriteAsync(RawFrames.Header(StreamFraming.DefaultMaxReceiveFrameSize + 1u));
         var status = await EndStatusAsync();
         await _toEngine.Writer.CompleteAsync();
         Assert.That(status.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));

@@ -4,12 +4,17 @@ namespace Aion.Worker.Tests.Support;
 public sealed class WorkerRunner : IDisposable
 {
     private readonly CancellationTokenSource _shutdown = new();
+    private AionWorker? _worker;
 
     public Task? Run { get; private set; }
 
     public CancellationToken Token => _shutdown.Token;
 
-    public Task Start(AionWorker worker) => Run = Task.Run(() => worker.RunAsync(_shutdown.Token));
+    public Task Start(AionWorker worker)
+    {
+        _worker = worker;
+        return Run = Task.Run(() => worker.RunAsync(_shutdown.Token));
+    }
 
     public void Shutdown() => _shutdown.Cancel();
 
@@ -19,6 +24,7 @@ public sealed class WorkerRunner : IDisposable
         _shutdown.Cancel();
         if (Run is not null)
         {
+            await PassShutdownAckWaitAsync();
             await Run.Within();
         }
     }
@@ -29,6 +35,7 @@ public sealed class WorkerRunner : IDisposable
         _shutdown.Cancel();
         if (Run is not null)
         {
+            await PassShutdownAckWaitAsync();
             try
             {
                 await Run.WaitAsync(Bounds.Default);
@@ -41,4 +48,28 @@ public sealed class WorkerRunner : IDisposable
     }
 
     public void Dispose() => _shutdown.Dispose();
+
+    /// <summary>
+    /// On fake time, passes the graceful shutdown's wait for acks (ShutdownAckTimeout) that an engine
+    /// withholding acks never ends: tests that stop a worker do not test that wait (ShutdownAckTests do).
+    /// </summary>
+    private async Task PassShutdownAckWaitAsync()
+    {
+        if (Run is not { } run || _worker?.Runtime.Time is not TestTime time)
+        {
+            return;
+        }
+
+        var ackWait = _worker.Options.ShutdownAckTimeout;
+        var bound = System.Diagnostics.Stopwatch.StartNew();
+        while (!run.IsCompleted && bound.Elapsed < Bounds.Default)
+        {
+            if (time.ActiveTimers().Any(t => t.DueTime == ackWait))
+            {
+                time.Advance(ackWait, ackWait);
+            }
+
+            await Task.WhenAny(run, Task.Delay(2));
+        }
+    }
 }

@@ -41,10 +41,14 @@ public sealed class StreamTransportContractTests(string connector) : TransportCo
     {
         var (worker, engine) = DuplexPipeStream.CreatePair();
         var session = await new StreamTransport(_ => ValueTask.FromResult<Stream>(worker)).ConnectAsync(ContractMetadata, CancellationToken.None).AsTask().Within();
-        foreach (var payload in responses)
+        // Written in the background: a large response waits for the worker to read (the pipe pushes back).
+        _ = Task.Run(async () =>
         {
-            await engine.WriteAsync(RawFrames.Frame(StreamFrameKind.Message, payload)).AsTask().Within();
-        }
+            foreach (var payload in responses)
+            {
+                await engine.WriteAsync(RawFrames.Frame(StreamFrameKind.Message, payload)).AsTask().Within();
+            }
+        });
 
         return new RawPeerSession(session, engine);
     }

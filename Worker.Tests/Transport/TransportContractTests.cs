@@ -281,6 +281,90 @@ public abstract class TransportContractTests
         Assert.That(session.TryReceive(out _), Is.False, "TryReceive leaves the end of the stream to ReceiveAsync");
     }
 
+    /// <summary>A task frame whose ids decode but whose activity type is not UTF-8, so the frame does not parse.</summary>
+    internal static byte[] TaskWithInvalidUtf8Type(string workflowId, ulong position)
+    {
+        var task = new ServerToWorker
+        {
+            Task = new ActivityTask
+            {
+                WorkflowId = new WorkflowId { Uuid = workflowId },
+                ActivityId = new ActivityId { SequencePosition = position },
+                ActivityType = "@@@@",
+                Input = new Payload { ContentType = "application/json", Bytes = ByteString.CopyFromUtf8("1") },
+                Attempt = 2,
+            },
+        }.ToByteArray();
+        var at = task.AsSpan().IndexOf("@@@@"u8);
+        task[at] = 0xFF;
+        task[at + 1] = 0xFE;
+        return task;
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task A_task_over_MaxTaskInputSize_and_a_task_frame_that_decodes_only_as_far_as_its_ids_are_reported_terminal_and_the_session_goes_on()
+    {
+        // CONFORMANCE #46. The default wire cap (64 MiB) lets a 5 MiB task through; Core reports it TERMINAL.
+        var ack = new ServerToWorker { RegisterAck = new RegisterAck { WorkerId = 5, Namespace = "default", HeartbeatWindowMs = 30_000 } };
+        var big = new ServerToWorker
+        {
+            Task = new ActivityTask
+            {
+                WorkflowId = new WorkflowId { Uuid = "wf-big" },
+                ActivityId = new ActivityId { SequencePosition = 1 },
+                ActivityType = EchoType,
+                Input = new Payload { ContentType = "application/json", Bytes = ByteString.CopyFromUtf8("\"" + new string('x', 5 * 1024 * 1024) + "\"") },
+                Attempt = 1,
+            },
+        };
+        var good = new ServerToWorker
+        {
+            Task = new ActivityTask
+            {
+                WorkflowId = new WorkflowId { Uuid = "wf-good" },
+                ActivityId = new ActivityId { SequencePosition = 3 },
+                ActivityType = EchoType,
+                Input = new Payload { ContentType = "application/json", Bytes = ByteString.CopyFromUtf8("\"after\"") },
+                Attempt = 1,
+            },
+        };
+        await using var raw = await OpenSessionToRawPeerAsync(ack.ToByteArray(), TaskWithInvalidUtf8Type("wf-bad", 2), big.ToByteArray(), good.ToByteArray());
+        if (raw is null)
+        {
+            Assert.That(this, Is.InstanceOf<InMemoryTransportContractTests>(), "only the in-memory transport, which moves frames as objects, cannot carry a malformed frame");
+            return;
+        }
+
+        var options = WorkerHarness.DefaultOptions();
+        options.RegisterTimeout = TimeSpan.FromSeconds(5);
+        options.SendTimeout = TimeSpan.FromSeconds(5);
+        options.ShutdownAckTimeout = TimeSpan.FromMilliseconds(50);
+        var logs = new TestLoggerFactory();
+        var worker = AionWorker.CreateBuilder(options)
+            .AddActivity<string, string>(EchoType, (input, _) => input)
+            .UseLoggerFactory(logs)
+            .Build();
+        var session = new RecordingSession(raw.Session);
+        using var shutdown = new CancellationTokenSource();
+        var run = worker.RunSessionAsync(session, shutdown.Token);
+
+        await Poll.UntilAsync(() => session.Results.Count == 3 || run.IsCompleted, "three results on the session");
+        Assert.That(run.IsCompleted, Is.False, $"the session went on: {(run.IsCompleted ? run.Result.Error : null)}");
+        var results = session.Results.ToDictionary(r => r.WorkflowId.Uuid);
+        Assert.That(results["wf-bad"].ActivityId.SequencePosition, Is.EqualTo(2));
+        Assert.That(results["wf-bad"].Error.Kind, Is.EqualTo(ActivityErrorKind.Terminal));
+        Assert.That(results["wf-bad"].Error.Message, Does.StartWith("the task frame could not be decoded: "));
+        Assert.That(results["wf-big"].Error.Kind, Is.EqualTo(ActivityErrorKind.Terminal));
+        Assert.That(results["wf-big"].Error.Message, Is.EqualTo($"input of {5 * 1024 * 1024 + 2} bytes exceeds the limit of {AionWorkerOptions.DefaultMaxTaskInputSize} (MaxTaskInputSize)"));
+        Assert.That(results["wf-good"].Result.Bytes.ToStringUtf8(), Is.EqualTo("\"after\""));
+        Assert.That(logs.Entries.Count(e => e.EventId.Id == 40 && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning), Is.EqualTo(2), "each rejected task is logged with its ids");
+
+        shutdown.Cancel();
+        var end = await run.Within();
+        Assert.That(end.Error?.Kind, Is.Not.EqualTo(AionErrorKind.Protocol), $"{end.Error}");
+    }
+
     [Test]
     public async Task A_frame_that_does_not_parse_reaches_the_worker_with_its_bytes_where_the_wire_can_carry_one()
     {

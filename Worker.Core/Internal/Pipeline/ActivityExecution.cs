@@ -43,6 +43,12 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
     /// <summary>The session that dispatched this task.</summary>
     public long SessionId { get; }
 
+    /// <summary>The encoded size of the task frame while it waits in the inbound queue (its share of the read-past bound).</summary>
+    public int QueuedSize { get; set; }
+
+    /// <summary>When set, the task is not run: it is reported TERMINAL with this message (an input over MaxTaskInputSize, a frame that decoded only as far as its ids).</summary>
+    public string? Rejection { get; init; }
+
     public bool IsRunning => Volatile.Read(ref _state) == Running;
     public bool IsDone => Volatile.Read(ref _state) == Done;
     public CancellationToken CancellationToken => Cancellation.Token;
@@ -129,7 +135,11 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
             {
                 try
                 {
-                    if (_invoker is null)
+                    if (Rejection is { } rejection)
+                    {
+                        frame = outcomes.Failure(Task, Protocol.ActivityErrorKind.Terminal, rejection, null);
+                    }
+                    else if (_invoker is null)
                     {
                         frame = outcomes.NoHandler(Task);
                     }

@@ -79,8 +79,12 @@ internal sealed class Dispatcher(WorkerRuntime runtime, WorkerPipeline pipeline)
         var running = runtime.InFlight.Running;
         if (running < _settings.MaxConcurrency)
         {
-            var tracked = runtime.Tracker.Count;
-            if (tracked + running < _settings.MaxUnackedResults)
+            var tracker = runtime.Tracker;
+            var tracked = tracker.Count;
+            var trackedBytes = tracker.Bytes;
+
+            // Running activities reserve no bytes: the overshoot is at most MaxConcurrency × MaxSendMessageSize.
+            if (tracked + running < _settings.MaxUnackedResults && trackedBytes < _settings.MaxUnackedResultBytes)
             {
                 _roomBlockedSince = 0;
                 pipeline.Inbound.ReadPast(false);
@@ -106,9 +110,7 @@ internal sealed class Dispatcher(WorkerRuntime runtime, WorkerPipeline pipeline)
                 stallLeft = StallTimeLeft(session);
                 if (stallLeft <= TimeSpan.Zero)
                 {
-                    session.TryEnd(SessionEndKind.Error, new AionWorkerException(
-                        AionErrorKind.UnackedResultsStalled,
-                        $"The unacked-result tracker stayed full ({tracked} results, {running} running, bound {_settings.MaxUnackedResults}) with no ack for {_settings.MaxBackoff.TotalMilliseconds} ms."));
+                    session.TryEnd(SessionEndKind.Error, StallError(tracked, trackedBytes, running));
                     return true;
                 }
             }
@@ -121,6 +123,22 @@ internal sealed class Dispatcher(WorkerRuntime runtime, WorkerPipeline pipeline)
         }
 
         return false;
+    }
+
+    /// <summary>The error of a stalled session: what the tracker holds, what is queued ahead of the acks, and every bound.</summary>
+    private AionWorkerException StallError(int tracked, long trackedBytes, int running)
+    {
+        var inbound = pipeline.Inbound;
+        var queued = inbound.Count;
+        var queuedBytes = inbound.QueuedBytes;
+        var ahead = inbound.ReadPastExhausted
+            ? $"the read pump holds {queued} task frames of {queuedBytes} bytes, at the read-past bound of {inbound.ReadPastBytes} bytes, so acks queued behind further task frames cannot be reached"
+            : $"{queued} task frames of {queuedBytes} bytes are queued (read-past bound {inbound.ReadPastBytes} bytes)";
+        return new AionWorkerException(
+            AionErrorKind.UnackedResultsStalled,
+            string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"The unacked-result tracker stayed full with no ack for {_settings.MaxBackoff.TotalMilliseconds} ms: {tracked} results of {trackedBytes} bytes tracked and {running} running (bounds: MaxUnackedResults {_settings.MaxUnackedResults}, MaxUnackedResultBytes {_settings.MaxUnackedResultBytes} bytes); {ahead}. A stalled session is never healthy: after Reconnect.MaxAttempts ({_settings.MaxAttempts}) such sessions in a row the run fails."));
     }
 
     private TimeSpan StallTimeLeft(SessionAdapter session)

@@ -6,45 +6,53 @@ namespace Aion.Worker.Internal.Pipeline;
 /// The run's inbound channel: validated tasks received and not started, each tagged with the
 /// session it came from (<see cref="ActivityExecution.SessionId"/>). The read pump stops reading
 /// while MaxQueuedTasks wait, unless the unacked tracker (not concurrency) keeps tasks from
-/// starting: then it reads past a full queue to reach the acks behind the tasks, up to the read-past
-/// allowance. Acks, drains and cancel requests never enter it.
+/// starting: then it reads past a full queue to reach the acks behind the tasks, as long as the
+/// queued task frames hold less than <see cref="ReadPastBytes"/> bytes. The bound is on bytes, not
+/// on a count, because the engine may put any number of re-dispatched tasks ahead of the acks (a
+/// count bound let lost acks livelock the run). Acks, drains and cancel requests never enter it.
 /// </summary>
 internal sealed class InboundQueue
 {
     private readonly Channel<ActivityExecution> _channel;
     private readonly AsyncSignal _space = new();
     private readonly int _maxQueued;
+    private long _queuedBytes;
     private volatile bool _readPast;
 
     public InboundQueue(WorkerSettings settings)
     {
         _maxQueued = settings.MaxQueuedTasks;
-        Capacity = (int)Math.Min(int.MaxValue, (long)settings.MaxQueuedTasks + ReadPastAllowance(settings));
-        _channel = Channel.CreateBounded<ActivityExecution>(new BoundedChannelOptions(Capacity)
+        ReadPastBytes = AionWorkerOptions.ReadPastByteLimit;
+
+        // Unbounded as a channel: EnqueueAsync bounds it (MaxQueuedTasks, then the read-past bytes).
+        _channel = Channel.CreateUnbounded<ActivityExecution>(new UnboundedChannelOptions
         {
             SingleReader = false,
             SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
         });
     }
 
-    /// <summary>The channel's bound: MaxQueuedTasks plus the read-past allowance.</summary>
-    public int Capacity { get; }
+    /// <summary>How many bytes of queued task frames the read pump may hold while reading past a full queue.</summary>
+    public long ReadPastBytes { get; }
 
     /// <summary>Tasks waiting to start.</summary>
     public int Count => _channel.Reader.Count;
 
+    /// <summary>The encoded bytes of the tasks waiting to start.</summary>
+    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
+    /// <summary>Whether the read pump waits because even reading past, the queued task frames reached <see cref="ReadPastBytes"/>.</summary>
+    public bool ReadPastExhausted => _readPast && QueuedBytes >= ReadPastBytes;
+
     /// <summary>The channel itself (its identity shows it outlives sessions).</summary>
     internal ChannelReader<ActivityExecution> Reader => _channel.Reader;
 
-    /// <summary>How many tasks the read pump may read past a full queue: as many as the tracker can hold (issue #14 adds a byte bound here).</summary>
-    public static int ReadPastAllowance(WorkerSettings settings) => settings.MaxUnackedResults;
-
-    /// <summary>Queues a task from the read pump: waits while MaxQueuedTasks wait (unless reading past), or while the channel is full.</summary>
-    public ValueTask EnqueueAsync(ActivityExecution execution, CancellationToken sessionEnd) =>
-        (_channel.Reader.Count < _maxQueued || _readPast) && _channel.Writer.TryWrite(execution)
-            ? default
-            : EnqueueSlowAsync(execution, sessionEnd);
+    /// <summary>Queues a task from the read pump: waits while MaxQueuedTasks wait, unless reading past within the byte bound.</summary>
+    public ValueTask EnqueueAsync(ActivityExecution execution, CancellationToken sessionEnd)
+    {
+        execution.QueuedSize = execution.Task.CalculateSize();
+        return HasRoom() ? Write(execution) : EnqueueSlowAsync(execution, sessionEnd);
+    }
 
     /// <summary>Takes the next task for the dispatcher, making room for the read pump.</summary>
     public bool TryTake(out ActivityExecution execution)
@@ -54,6 +62,7 @@ internal sealed class InboundQueue
             return false;
         }
 
+        Interlocked.Add(ref _queuedBytes, -execution.QueuedSize);
         _space.Set();
         return true;
     }
@@ -79,28 +88,41 @@ internal sealed class InboundQueue
         var purged = 0;
         while (_channel.Reader.TryRead(out var execution))
         {
+            Interlocked.Add(ref _queuedBytes, -execution.QueuedSize);
             discard(execution);
             purged++;
         }
 
+        _space.Set();
         return purged;
     }
 
     /// <summary>Completes the channel at the end of the run.</summary>
     public void Complete() => _channel.Writer.TryComplete();
 
+    private bool HasRoom() => _channel.Reader.Count < _maxQueued || (_readPast && QueuedBytes < ReadPastBytes);
+
+    private ValueTask Write(ActivityExecution execution)
+    {
+        Interlocked.Add(ref _queuedBytes, execution.QueuedSize);
+        if (!_channel.Writer.TryWrite(execution))
+        {
+            Interlocked.Add(ref _queuedBytes, -execution.QueuedSize);
+            throw new ChannelClosedException();
+        }
+
+        return default;
+    }
+
     private async ValueTask EnqueueSlowAsync(ActivityExecution execution, CancellationToken sessionEnd)
     {
         // Stop reading while the queue is full (HTTP/2 flow control pushes back on the engine),
         // unless the unacked tracker is the blocker: the acks that free it may sit behind these tasks.
-        while (_channel.Reader.Count >= _maxQueued && !_readPast)
+        while (!HasRoom())
         {
             await _space.WaitAsync().WaitAsync(sessionEnd).ConfigureAwait(false);
         }
 
-        if (!_channel.Writer.TryWrite(execution))
-        {
-            await _channel.Writer.WriteAsync(execution, sessionEnd).ConfigureAwait(false);
-        }
+        await Write(execution).ConfigureAwait(false);
     }
 }

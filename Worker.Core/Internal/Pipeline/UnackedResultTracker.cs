@@ -9,6 +9,9 @@ internal sealed class TrackedResult(ResultKey key, uint attempt, WorkerToServer 
     public uint Attempt { get; } = attempt;
     public WorkerToServer Frame { get; } = frame;
 
+    /// <summary>The encoded size of <see cref="Frame"/>, counted against MaxUnackedResultBytes.</summary>
+    public int Size { get; } = frame.CalculateSize();
+
     /// <summary>The session this outcome was last sent on; 0 = never sent.</summary>
     public long SentOnSession { get; set; }
 
@@ -43,6 +46,10 @@ internal sealed class UnackedResultTracker
     private readonly Dictionary<ResultKey, TrackedResult> _entries = [];
     private long _currentSession;
     private int _awaitingAckOnCurrent;
+    private long _bytes;
+
+    /// <summary>The encoded bytes of every tracked result.</summary>
+    public long Bytes => Volatile.Read(ref _bytes);
 
     public int Count
     {
@@ -81,9 +88,11 @@ internal sealed class UnackedResultTracker
                 }
 
                 ForgetSent(existing);
+                Volatile.Write(ref _bytes, _bytes - existing.Size);
             }
 
             var entry = new TrackedResult(key, attempt, frame);
+            Volatile.Write(ref _bytes, _bytes + entry.Size);
             if (existing is not null)
             {
                 entry.CountedSession = existing.CountedSession;
@@ -167,6 +176,7 @@ internal sealed class UnackedResultTracker
 
             ForgetSent(entry);
             _entries.Remove(key);
+            Volatile.Write(ref _bytes, _bytes - entry.Size);
             return AckOutcome.Removed;
         }
     }

@@ -74,11 +74,16 @@ internal sealed class WorkerRuntime
 
     public long NextSessionId() => Interlocked.Increment(ref _lastSessionId);
 
-    public ActivityExecution CreateExecution(ActivityTask task, TimeSpan heartbeatWindow, long sessionId)
+    public ActivityExecution CreateExecution(ActivityTask task, TimeSpan heartbeatWindow, long sessionId, string? rejection = null)
     {
-        Registry.TryGet(task.ActivityType, out var invoker);
+        ActivityInvoker? invoker = null;
+        if (rejection is null)
+        {
+            Registry.TryGet(task.ActivityType, out invoker);
+        }
+
         var key = new ExecutionKey(task.WorkflowId.Uuid, task.ActivityId.SequencePosition, task.Attempt);
-        return new ActivityExecution(this, task, key, invoker, heartbeatWindow, sessionId);
+        return new ActivityExecution(this, task, key, invoker, heartbeatWindow, sessionId) { Rejection = rejection };
     }
 
     /// <summary>Starts a queued task on the thread pool, taking its concurrency slot.</summary>

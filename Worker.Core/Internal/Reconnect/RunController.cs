@@ -32,10 +32,13 @@ internal sealed class RunController
     {
         void Started(WorkerRegistration registration);
 
-        void Ended(SessionEnd end, int drops);
+        void Ended(SessionEnd end, int drops, RunSummary? runSummary);
 
         void EstablishmentFailed(AionWorkerException error);
     }
+
+    /// <summary>What the last run (or single session) left unacknowledged, once it ended; <see langword="null"/> before.</summary>
+    public RunSummary? LastRunSummary { get; private set; }
 
     /// <summary>The backoff of establishment tries and budgeted drops.</summary>
     internal Backoff Backoff { get; }
@@ -61,7 +64,7 @@ internal sealed class RunController
 
         // Nothing is killed: the run goes on settling in the background; say what is left.
         _ = run.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        _settlement.LogAbandoned();
+        LastRunSummary = _settlement.LogAbandoned();
     }
 
     /// <summary>Serves one already-open session, as the public single-session entry.</summary>
@@ -79,6 +82,7 @@ internal sealed class RunController
                 ? new SessionEnd(SessionEndKind.Shutdown, null, null, false, TimeSpan.Zero)
                 : new SessionEnd(SessionEndKind.Error, WorkerRuntime.ToWorkerException(ex), null, false, TimeSpan.Zero);
             await SettleIfShuttingDownAsync(shutdown).ConfigureAwait(false);
+            LastRunSummary ??= _settlement.Summary();
             return end;
         }
 
@@ -95,16 +99,18 @@ internal sealed class RunController
             await pipeline.CompleteAsync().ConfigureAwait(false);
         }
 
-        _events.Ended(result, 0);
+        _events.Ended(result, 0, _settlement.Summary());
         await SettleIfShuttingDownAsync(shutdown).ConfigureAwait(false);
+        LastRunSummary ??= _settlement.Summary();
         return result;
     }
 
     private async Task SettleIfShuttingDownAsync(CancellationToken shutdown)
     {
+        LastRunSummary = null;
         if (shutdown.IsCancellationRequested)
         {
-            await _settlement.SettleAsync().ConfigureAwait(false);
+            LastRunSummary = await _settlement.SettleAsync().ConfigureAwait(false);
         }
     }
 
@@ -121,7 +127,7 @@ internal sealed class RunController
         }
 
         // However the run ends, running activities are cancelled as on shutdown and awaited.
-        await _settlement.SettleAsync().ConfigureAwait(false);
+        LastRunSummary = await _settlement.SettleAsync().ConfigureAwait(false);
         failure?.Throw();
     }
 
@@ -159,7 +165,7 @@ internal sealed class RunController
             first = false;
             var (end, served) = await ServeAsync(pipeline, established).ConfigureAwait(false);
             var decision = budget.OnSessionEnd(end, shutdown.IsCancellationRequested, served.InterruptedReplay);
-            _events.Ended(end, decision.Drops);
+            _events.Ended(end, decision.Drops, decision.Redials ? null : _settlement.Summary());
             LogSessionEnd(end, decision, served.Id);
             if (!decision.Redials)
             {

@@ -9,16 +9,31 @@ namespace Aion.Worker.Internal.Reconnect;
 /// </summary>
 internal sealed class RunSettlement(WorkerRuntime runtime)
 {
-    /// <summary>Cancels every running activity, waits until all finished, and logs the results left.</summary>
-    public async Task SettleAsync()
+    /// <summary>Cancels every running activity, waits until all finished, logs the results left and returns them.</summary>
+    public async Task<RunSummary> SettleAsync()
     {
         runtime.InFlight.CancelAll(ActivityCancellationReason.Shutdown);
         await runtime.InFlight.WhenIdleAsync(CancellationToken.None).ConfigureAwait(false);
-        LogLeftoverResults();
+        return Summarize(LogLeftoverResults());
     }
 
-    /// <summary>Logs every running activity and tracked result with its ids, without waiting for anything.</summary>
-    public void LogAbandoned()
+    /// <summary>Every result in the tracker now, sent or not, with its ids.</summary>
+    public RunSummary Summary() => Summarize(runtime.Tracker.Snapshot());
+
+    private static RunSummary Summarize(TrackedResult[] entries)
+    {
+        var results = new UnackedResult[entries.Length];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var entry = entries[i];
+            results[i] = new UnackedResult(entry.Key.WorkflowId, entry.Key.Position, entry.Attempt, entry.SentOnSession != 0);
+        }
+
+        return new RunSummary(results);
+    }
+
+    /// <summary>Logs every running activity and tracked result with its ids, without waiting for anything; returns the results left.</summary>
+    public RunSummary LogAbandoned()
     {
         var running = runtime.InFlight.RunningExecutions();
         foreach (var execution in running)
@@ -27,11 +42,12 @@ internal sealed class RunSettlement(WorkerRuntime runtime)
         }
 
         var unacked = LogLeftoverResults();
-        runtime.Log.RunAbandoned(runtime.Settings.Identity, running.Count, unacked);
+        runtime.Log.RunAbandoned(runtime.Settings.Identity, running.Count, unacked.Length);
+        return Summarize(unacked);
     }
 
-    /// <summary>Logs every tracked result with its ids: never sent (unreported) or sent and not acked; returns how many.</summary>
-    private int LogLeftoverResults()
+    /// <summary>Logs every tracked result with its ids: never sent (unreported) or sent and not acked, then one Warning with the count and the first 100 ids; returns them.</summary>
+    private TrackedResult[] LogLeftoverResults()
     {
         var entries = runtime.Tracker.Snapshot();
         foreach (var entry in entries)
@@ -46,6 +62,15 @@ internal sealed class RunSettlement(WorkerRuntime runtime)
             }
         }
 
-        return entries.Length;
+        if (entries.Length > 0)
+        {
+            const int Listed = 100;
+            var listed = Math.Min(Listed, entries.Length);
+            var ids = string.Join(", ", entries.Take(listed).Select(static e => $"{e.Key.WorkflowId}/{e.Key.Position}#{e.Attempt}"));
+            var unsent = entries.Count(static e => e.SentOnSession == 0);
+            runtime.Log.RunLeftResults(runtime.Settings.Identity, entries.Length, unsent, listed, ids);
+        }
+
+        return entries;
     }
 }

@@ -13,9 +13,18 @@ internal static class FrameValidator
 {
     /// <summary>The message a receive produced, decoding an undecodable frame's bytes in Core; <see langword="null"/> and the problem when they do not decode.</summary>
     /// <remarks>Called for <see cref="InboundFrameKind.Message"/> and <see cref="InboundFrameKind.Undecodable"/> frames only.</remarks>
-    public static ServerToWorker? Decode(in InboundFrame frame, out string? problem)
+    public static ServerToWorker? Decode(in InboundFrame frame, out string? problem) => Decode(frame, out problem, out _);
+
+    /// <summary>
+    /// As <see cref="Decode(in InboundFrame, out string?)"/>; when the frame is a task whose ids still
+    /// decode but whose rest does not, <paramref name="idsOnly"/> is that task (ids, attempt and run id
+    /// as far as they decode) and <paramref name="problem"/> says why it did not decode: the task is
+    /// reported TERMINAL, the session goes on.
+    /// </summary>
+    public static ServerToWorker? Decode(in InboundFrame frame, out string? problem, out ActivityTask? idsOnly)
     {
         problem = null;
+        idsOnly = null;
         if (frame.Message is { } message)
         {
             return message;
@@ -30,8 +39,13 @@ internal static class FrameValidator
             }
             catch (Exception ex) when (ex is InvalidProtocolBufferException or ArgumentException)
             {
-                // Issue #14: a task frame whose ids still decode will be reported TERMINAL with its
-                // ids here, instead of ending the session.
+                if (TryDecodeTaskIds(frame.Bytes.Span, out var task))
+                {
+                    idsOnly = task;
+                    problem = $"the task frame could not be decoded: {ex.Message}";
+                    return null;
+                }
+
                 problem = $"a frame of {frame.Size} bytes that does not decode ({ex.Message})";
                 return null;
             }
@@ -39,6 +53,142 @@ internal static class FrameValidator
 
         problem = $"a frame of {frame.Size} bytes that the transport could not decode";
         return null;
+    }
+
+    /// <summary>
+    /// Reads what it can of a task frame that does not decode: the workflow id (ActivityTask field 1,
+    /// WorkflowId.uuid = 1), the activity id (field 2, ActivityId.sequence_position = 1), the attempt
+    /// (field 5) and the run id (field 7), skipping every other field unread; stops at the first field
+    /// that does not read. True only when the frame is a task whose workflow id and activity id were read.
+    /// </summary>
+    internal static bool TryDecodeTaskIds(ReadOnlySpan<byte> frame, out ActivityTask? task)
+    {
+        task = null;
+        string? workflowId = null;
+        ulong? position = null;
+        uint attempt = 0;
+        string? runId = null;
+        try
+        {
+            var outer = new CodedInputStream(frame.ToArray());
+            var body = ByteString.Empty;
+            var isTask = false;
+            uint tag;
+            while ((tag = outer.ReadTag()) != 0)
+            {
+                if (tag == MakeTag(1, WireFormat.WireType.LengthDelimited))
+                {
+                    body = outer.ReadBytes();
+                    isTask = true;
+                }
+                else
+                {
+                    outer.SkipLastField();
+                }
+            }
+
+            if (!isTask)
+            {
+                return false;
+            }
+
+            var input = body.CreateCodedInput();
+            try
+            {
+                while ((tag = input.ReadTag()) != 0)
+                {
+                    switch (WireFormat.GetTagFieldNumber(tag))
+                    {
+                        case 1 when WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited:
+                            workflowId = ReadStringField(input.ReadBytes()) ?? workflowId;
+                            break;
+                        case 2 when WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited:
+                            position = ReadPosition(input.ReadBytes());
+                            break;
+                        case 5 when WireFormat.GetTagWireType(tag) == WireFormat.WireType.Varint:
+                            attempt = input.ReadUInt32();
+                            break;
+                        case 7 when WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited:
+                            runId = ReadStringField(input.ReadBytes());
+                            break;
+                        default:
+                            input.SkipLastField();
+                            break;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is InvalidProtocolBufferException or ArgumentException)
+            {
+                // The rest is unreadable: keep what was read before it.
+            }
+        }
+        catch (Exception ex) when (ex is InvalidProtocolBufferException or ArgumentException)
+        {
+            return false;
+        }
+
+        if (string.IsNullOrEmpty(workflowId) || position is not { } sequence)
+        {
+            return false;
+        }
+
+        task = new ActivityTask
+        {
+            WorkflowId = new WorkflowId { Uuid = workflowId },
+            ActivityId = new ActivityId { SequencePosition = sequence },
+            Attempt = attempt == 0 ? 1 : attempt,
+            Input = new Payload(),
+        };
+        if (runId is not null)
+        {
+            task.RunId = new RunId { Uuid = runId };
+        }
+
+        return true;
+    }
+
+    private static uint MakeTag(int field, WireFormat.WireType type) => ((uint)field << 3) | (uint)type;
+
+    /// <summary>Field 1 of a WorkflowId or RunId, as a string; <see langword="null"/> when it is missing.</summary>
+    private static string? ReadStringField(ByteString message)
+    {
+        var input = message.CreateCodedInput();
+        string? value = null;
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            if (tag == MakeTag(1, WireFormat.WireType.LengthDelimited))
+            {
+                value = input.ReadString();
+            }
+            else
+            {
+                input.SkipLastField();
+            }
+        }
+
+        return value;
+    }
+
+    /// <summary>Field 1 of an ActivityId (0 when it is missing, as protobuf reads it).</summary>
+    private static ulong ReadPosition(ByteString message)
+    {
+        var input = message.CreateCodedInput();
+        ulong value = 0;
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            if (tag == MakeTag(1, WireFormat.WireType.Varint))
+            {
+                value = input.ReadUInt64();
+            }
+            else
+            {
+                input.SkipLastField();
+            }
+        }
+
+        return value;
     }
 
     /// <summary>The first problem of a malformed task, or <see langword="null"/>.</summary>

@@ -35,7 +35,10 @@ internal static class SessionEndClassifier
             kind = SessionEndKind.Drain;
         }
 
-        var healthy = liveResultSent || connectedFor > maxBackoff;
+        // A session that ended because the unacked tracker stalled is never healthy, however long it
+        // lasted: a worker that cannot reach its acks would otherwise reconnect forever without failing.
+        var stalled = error?.Kind == AionErrorKind.UnackedResultsStalled;
+        var healthy = !stalled && (liveResultSent || connectedFor > maxBackoff);
         return new SessionEnd(kind, error, registration, healthy, connectedFor);
     }
 }

@@ -4,8 +4,9 @@ namespace Aion.Worker.Internal.Session;
 
 /// <summary>
 /// Finishes a session after a drain or on shutdown (spec/BEHAVIOUR.md, "Drain frame", "Shutdown"):
-/// on shutdown, cancel the running activities and wait for them; send everything queued; after a
-/// drain, give the engine up to the send timeout to ack what this session sent; then close the
+/// on shutdown, cancel the running activities and wait for them; send everything queued; give the
+/// engine up to ShutdownAckTimeout (shutdown) or the send timeout (drain) to ack what this session
+/// sent; then close the
 /// worker's side of the stream (through the write pump, after everything before it) and end the
 /// session. The liveness pump keeps beating throughout.
 /// </summary>
@@ -53,12 +54,11 @@ internal sealed class SessionFinisher(SessionAdapter session, WorkerRuntime runt
         await pipeline.WriteControlAsync(OutboundItem.Flush(flushed, session.Id), session).ConfigureAwait(false);
         await flushed.Task.WaitAsync(sessionEnd).ConfigureAwait(false);
 
-        if (kind == SessionEndKind.Drain)
-        {
-            await AwaitAcksAsync(runtime.Settings.SendTimeout, sessionEnd).ConfigureAwait(false);
-        }
-
-        // Issue #14: after a shutdown, wait up to ShutdownAckTimeout here the same way.
+        // Give the engine time to ack what this session sent: after a drain up to the send timeout
+        // (what stays unacked is replayed on the next session); on shutdown up to ShutdownAckTimeout
+        // (what stays unacked is logged and listed in the run summary: there is no next session).
+        var settings = runtime.Settings;
+        await AwaitAcksAsync(kind == SessionEndKind.Shutdown ? settings.ShutdownAckTimeout : settings.SendTimeout, sessionEnd).ConfigureAwait(false);
 
         // The write pump closes the stream and ends the session.
         await pipeline.WriteControlAsync(OutboundItem.Close(kind, session.Id), session).ConfigureAwait(false);

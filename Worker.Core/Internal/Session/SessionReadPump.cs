@@ -27,7 +27,7 @@ internal sealed class SessionReadPump(SessionAdapter session, WorkerRuntime runt
                     frame = await transport.ReceiveAsync(sessionEnd).ConfigureAwait(false);
                 }
 
-                if (Apply(frame) is not { } task)
+                if (Apply(frame, out var rejection) is not { } task)
                 {
                     if (session.IsEnded)
                     {
@@ -37,7 +37,7 @@ internal sealed class SessionReadPump(SessionAdapter session, WorkerRuntime runt
                     continue;
                 }
 
-                await AcceptAsync(task).ConfigureAwait(false);
+                await AcceptAsync(task, rejection).ConfigureAwait(false);
             }
         }
         catch (Exception) when (sessionEnd.IsCancellationRequested)
@@ -67,17 +67,29 @@ internal sealed class SessionReadPump(SessionAdapter session, WorkerRuntime runt
         }
     }
 
-    /// <summary>Validates one frame and applies it; returns a valid task to queue, or <see langword="null"/> (the frame was applied, or it ended the session).</summary>
-    private ActivityTask? Apply(in InboundFrame received)
+    /// <summary>
+    /// Validates one frame and applies it; returns a task to queue, or <see langword="null"/> (the frame
+    /// was applied, or it ended the session). A task with a <paramref name="rejection"/> is not run but
+    /// reported TERMINAL with it: one bad task costs one result, not the session.
+    /// </summary>
+    private ActivityTask? Apply(in InboundFrame received, out string? rejection)
     {
+        rejection = null;
         if (received.IsEndOfStream)
         {
             session.EndOfStream();
             return null;
         }
 
-        if (FrameValidator.Decode(received, out var undecodable) is not { } frame)
+        if (FrameValidator.Decode(received, out var undecodable, out var idsOnly) is not { } frame)
         {
+            if (idsOnly is not null)
+            {
+                rejection = undecodable;
+                runtime.Log.TaskRejected(idsOnly.WorkflowId.Uuid, idsOnly.ActivityId.SequencePosition, idsOnly.Attempt, received.Size, undecodable!);
+                return idsOnly;
+            }
+
             session.DecodeError(undecodable!);
             return null;
         }
@@ -91,7 +103,15 @@ internal sealed class SessionReadPump(SessionAdapter session, WorkerRuntime runt
                     return null;
                 }
 
-                return frame.Task;
+                var task = frame.Task;
+                var maxInput = runtime.Settings.MaxTaskInputSize;
+                if (task.Input.Bytes.Length > maxInput)
+                {
+                    rejection = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"input of {task.Input.Bytes.Length} bytes exceeds the limit of {maxInput} (MaxTaskInputSize)");
+                    runtime.Log.TaskRejected(task.WorkflowId.Uuid, task.ActivityId.SequencePosition, task.Attempt, task.CalculateSize(), rejection);
+                }
+
+                return task;
             case ServerToWorker.MessageOneofCase.ResultAck:
                 var ack = frame.ResultAck;
                 if (FrameValidator.AckProblem(ack) is { } ackProblem)
@@ -122,9 +142,9 @@ internal sealed class SessionReadPump(SessionAdapter session, WorkerRuntime runt
     }
 
     /// <summary>Admits a task to the in-flight table and queues it for the dispatcher, waiting while the queue is full.</summary>
-    private async ValueTask AcceptAsync(ActivityTask task)
+    private async ValueTask AcceptAsync(ActivityTask task, string? rejection)
     {
-        var execution = runtime.CreateExecution(task, session.Registration.HeartbeatWindow, session.Id);
+        var execution = runtime.CreateExecution(task, session.Registration.HeartbeatWindow, session.Id, rejection);
         runtime.Telemetry.TasksReceived.Add(1, runtime.IdentityTag, new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.ActivityType, task.ActivityType));
         if (!runtime.InFlight.TryAdmit(execution))
         {
