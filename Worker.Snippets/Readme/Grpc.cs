@@ -10,7 +10,7 @@ public static class Grpc
         #region grpc
         var worker = AionWorker.CreateBuilder(options)
             .AddActivity<ChargeRequest, Receipt>("billing.charge", ChargeAsync)
-            .UseGrpc(new Uri("http://127.0.0.1:50051"), grpc => grpc.MaxReceiveMessageSize = 4 * 1024 * 1024)
+            .UseGrpc(new Uri("http://127.0.0.1:50051"), grpc => grpc.MaxReceiveMessageSize = 32 * 1024 * 1024) // the wire cap (default 64 MiB)
             .Build();
         #endregion
         return worker;

@@ -156,12 +156,12 @@ public sealed class StreamFramingTests
     }
 
     [Test]
-    public async Task Default_limit_is_4_MiB_and_a_frame_of_exactly_the_limit_is_accepted()
+    public async Task Default_limits_are_a_64_MiB_receive_cap_and_4_MiB_sends_and_a_frame_of_exactly_the_limit_is_accepted()
     {
         await using var session = Open(new StreamTransportOptions { Frames = { MaxReceiveFrameSize = 64 } });
         var frame = Ack(1);
         var options = new StreamTransportOptions();
-        Assert.That(options.Frames.MaxReceiveFrameSize, Is.EqualTo(4 * 1024 * 1024));
+        Assert.That(options.Frames.MaxReceiveFrameSize, Is.EqualTo(64 * 1024 * 1024), "the wire cap: a task over MaxTaskInputSize is read and reported");
         Assert.That(options.Frames.MaxSendFrameSize, Is.EqualTo(4 * 1024 * 1024));
 
         var padded = new ServerToWorker(frame);
