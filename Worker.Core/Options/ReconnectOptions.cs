@@ -16,7 +16,12 @@ public sealed class ReconnectOptions
 
     /// <summary>The largest backoff; also the session-health threshold of the drop budget.</summary>
     /// <value>Required; greater than zero.</value>
-    /// <remarks>A session connected strictly longer than this (from its RegisterAck to its end) resets the drop budget.</remarks>
+    /// <remarks>
+    /// A session connected strictly longer than this (from its RegisterAck to its end), or that sent a live
+    /// result, resets the drop budget. A session that ended because the unacked tracker stayed full with no
+    /// ack for this long (<see cref="AionErrorKind.UnackedResultsStalled"/>) is never healthy, however long
+    /// it lasted: a worker that cannot reach its acks fails after <see cref="MaxAttempts"/> such sessions.
+    /// </remarks>
     public TimeSpan MaxBackoff { get; set; }
 
     /// <summary>The establishment attempt limit and the mid-run drop budget.</summary>

@@ -20,7 +20,7 @@ public sealed class UnackedResult
     /// <summary>The attempt whose outcome this is.</summary>
     public uint Attempt { get; }
 
-    /// <summary>Whether the result was sent at least once (the engine's ack was not seen); <see langword="false"/> when it was never sent.</summary>
+    /// <summary>Whether the result was written to a session at least once (it may or may not have reached the engine; its ack was not seen); <see langword="false"/> when it was never written.</summary>
     public bool Sent { get; }
 
     /// <summary>The ids, e.g. <c>wf-1/3#2 (sent)</c>.</summary>

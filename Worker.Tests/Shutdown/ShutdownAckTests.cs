@@ -30,7 +30,8 @@ public sealed class ShutdownAckTests
         await gate.WaitStartedAsync("b");
 
         harness.Shutdown();
-        gate.ReleaseAll();
+        gate.Release("a");
+        gate.Release("b");
         await Task.WhenAll(tasks.Select(t => t.Result)).Within();
 
         // Both results reached the engine on the open stream; their acks never come: the run waits, for ShutdownAckTimeout only.
@@ -66,7 +67,7 @@ public sealed class ShutdownAckTests
         await gate.WaitStartedAsync("a");
 
         harness.Shutdown();
-        gate.ReleaseAll();
+        gate.Release("a");
         await task.Result.Within();
         await harness.Time.WaitForTimerAsync(AckTimeout);
         Assert.That(harness.Run!.IsCompleted, Is.False, "waiting for the ack");
@@ -89,11 +90,61 @@ public sealed class ShutdownAckTests
         await gate.WaitStartedAsync("a");
 
         harness.Shutdown();
-        gate.ReleaseAll();
+        gate.Release("a");
         await task.Result.Within();
 
         // No fake time passes: the wait ends with the ack.
         await harness.Run!.Within();
         Assert.That(harness.Worker.LastRunSummary?.IsEmpty, Is.True);
+    }
+}
+
+/// <summary>Issue #14 item 2's reproduction in process: the engine stops reading, then shutdown.</summary>
+public sealed class ShutdownWithAnEngineThatStopsReadingTests
+{
+    [Test]
+    public async Task Shutdown_while_the_engine_stops_reading_lists_every_result_it_could_not_confirm_and_warns()
+    {
+        var gate = new BlockingActivity();
+        await using var harness = WorkerHarness.Create(b => gate.Register(b), options =>
+        {
+            options.MaxConcurrency = 4;
+            options.ShutdownAckTimeout = TimeSpan.FromSeconds(3);
+            options.RegisterTimeout = TimeSpan.FromSeconds(5);
+            options.SendTimeout = TimeSpan.FromSeconds(2);
+        });
+        var session = await harness.StartAndRegisterAsync();
+        var inputs = new[] { "a", "b", "c" };
+        foreach (var input in inputs)
+        {
+            harness.Engine.Dispatch(BlockingActivity.Type, input, new DispatchOptions { WorkflowId = "wf-" + input, Position = 1 });
+            await gate.WaitStartedAsync(input);
+        }
+
+        session.StallWorkerSends = true;
+        harness.Shutdown();
+        foreach (var input in inputs)
+        {
+            gate.Release(input);
+        }
+
+        // The results cannot be written: the send deadline ends the session, and the run ends with that send error.
+        await harness.Time.WaitForTimerAsync(TimeSpan.FromSeconds(2));
+        harness.Time.Advance(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(100));
+        try
+        {
+            await harness.Run!.Within();
+        }
+        catch (AionWorkerException error)
+        {
+            Assert.That(error.Kind, Is.EqualTo(AionErrorKind.SendTimeout).Or.EqualTo(AionErrorKind.Connection), $"{error}");
+        }
+
+        Assert.That(session.Results, Is.Empty, "nothing reached the engine");
+        var summary = harness.Worker.LastRunSummary!;
+        Assert.That(summary.UnackedResults.Select(r => r.WorkflowId), Is.EqualTo(new[] { "wf-a", "wf-b", "wf-c" }), "every result the engine did not confirm, with its ids");
+        var warning = harness.Logs.Entries.Single(e => e.EventId.Id == 41);
+        Assert.That(warning.Level, Is.EqualTo(Microsoft.Extensions.Logging.LogLevel.Warning));
+        Assert.That(warning.Message, Does.Contain("3 results not acknowledged").And.Contain("wf-a/1#1"));
     }
 }
