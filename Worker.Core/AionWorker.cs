@@ -5,6 +5,7 @@ using Aion.Worker.Internal;
 using Aion.Worker.Internal.Activities;
 using Aion.Worker.Internal.Pipeline;
 using Aion.Worker.Internal.Reconnect;
+using Aion.Worker.Internal.Stages;
 using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Transport;
 using Microsoft.Extensions.Logging;
@@ -26,11 +27,16 @@ public sealed class AionWorker
     private CancellationTokenRegistration _stopping;
     private int _running;
 
-    internal AionWorker(WorkerSettings settings, ActivityRegistry registry, IPayloadCodec codec, IReadOnlyCollection<string> acceptedContentTypes, IWorkerTransport? transport, TimeProvider time, ILogger logger, IReadOnlyList<IActivityInterceptor> interceptors, WorkerTelemetry? telemetry = null)
+    internal AionWorker(WorkerSettings settings, ActivityRegistry registry, IPayloadCodec codec, IReadOnlyCollection<string> acceptedContentTypes, IWorkerTransport? transport, TimeProvider time, ILogger logger, IReadOnlyList<IActivityInterceptor> interceptors, WorkerTelemetry? telemetry = null, StageServicesAndLogging? stages = null)
     {
         _transport = transport;
         _status = new WorkerStatusTracker(time);
-        _runtime = new WorkerRuntime(settings, registry, codec, acceptedContentTypes, time, logger, interceptors, telemetry);
+        _runtime = new WorkerRuntime(settings, registry, codec, acceptedContentTypes, time, logger, interceptors, telemetry)
+        {
+            Stages = stages?.Definition ?? PipelineDefinition.Empty,
+            LoggerFactory = stages?.LoggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+            Services = stages?.Services,
+        };
         _sessions = new SessionAnnouncer(this);
         _controller = new RunController(_runtime, _sessions);
         ActivityTypes = registry.SortedTypes();

@@ -2,7 +2,9 @@ using System.Diagnostics.Metrics;
 using Aion.Worker.Codec;
 using Aion.Worker.Internal;
 using Aion.Worker.Internal.Activities;
+using Aion.Worker.Internal.Stages;
 using Aion.Worker.Internal.Telemetry;
+using Aion.Worker.Pipeline;
 using Aion.Worker.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,6 +24,7 @@ public sealed class AionWorkerBuilder : ActivityRegistrationBuilder<AionWorkerBu
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
     private IMeterFactory? _meterFactory;
     private readonly List<IActivityInterceptor> _interceptors = [];
+    private readonly WorkerPipelineBuilder _pipeline = new();
 
     internal AionWorkerBuilder(AionWorkerOptions options)
     {
@@ -45,6 +48,20 @@ public sealed class AionWorkerBuilder : ActivityRegistrationBuilder<AionWorkerBu
         _interceptors.Add(interceptor ?? throw new ArgumentNullException(nameof(interceptor)));
         return this;
     }
+
+    /// <summary>Composes stages into the worker's pipeline: admission filters, inbound and outbound stages, session middleware, and the built-ins (rate limit, per-type concurrency, frame logging, fault injection).</summary>
+    /// <param name="configure">Adds stages; they run in the order added. Called once, at once.</param>
+    /// <returns>This builder.</returns>
+    /// <remarks>See <c>docs/pipeline.md</c>. Without stages the worker's path per task is unchanged.</remarks>
+    public AionWorkerBuilder ConfigurePipeline(Action<WorkerPipelineBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(_pipeline);
+        return this;
+    }
+
+    /// <summary>The host's root services, given to stage factories (set by the hosting package).</summary>
+    internal IServiceProvider? StageServices { get; set; }
 
     /// <summary>Uses <paramref name="transport"/> to open sessions for <see cref="AionWorker.RunAsync(CancellationToken)"/>.</summary>
     /// <param name="transport">The session factory (gRPC, in-memory or your own).</param>
@@ -128,6 +145,7 @@ public sealed class AionWorkerBuilder : ActivityRegistrationBuilder<AionWorkerBu
         }
 
         var settings = WorkerSettings.From(_options, problems);
-        return new AionWorker(settings, _registry.Snapshot(), codec, accepted, _transport, _time, _loggerFactory.CreateLogger("Aion.Worker"), [.. _interceptors], WorkerTelemetry.For(_meterFactory));
+        var stages = new StageServicesAndLogging(_pipeline.Build(), _loggerFactory, StageServices);
+        return new AionWorker(settings, _registry.Snapshot(), codec, accepted, _transport, _time, _loggerFactory.CreateLogger("Aion.Worker"), [.. _interceptors], WorkerTelemetry.For(_meterFactory), stages);
     }
 }

@@ -1,7 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization.Metadata;
 using Aion.Worker.Extensions.Hosting.Internal;
+using Aion.Worker.Pipeline;
 using Aion.Worker.Transport;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -83,6 +85,79 @@ public sealed class AionWorkerServiceBuilder : ActivityRegistrationBuilder<AionW
     {
         Services.TryAddScoped<TInterceptor>();
         Definition.ScopedInterceptors.Add(typeof(TInterceptor));
+        return this;
+    }
+
+    /// <summary>Adds an inbound stage created once per run from the host's services (constructor injection; not registered as a service).</summary>
+    /// <typeparam name="TStage">The stage class.</typeparam>
+    /// <returns>This builder.</returns>
+    /// <remarks>Stages run in the order added, after those added through <see cref="ConfigureWorker"/> before it. See <see cref="WorkerPipelineBuilder"/>.</remarks>
+    public AionWorkerServiceBuilder AddInboundStage<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TStage>()
+        where TStage : class, IInboundStage
+    {
+        Definition.Configure((builder, services) => builder.ConfigurePipeline(pipeline => pipeline.AddInboundStage(_ => ActivatorUtilities.CreateInstance<TStage>(services))));
+        return this;
+    }
+
+    /// <summary>Adds an admission filter created once per run from the host's services.</summary>
+    /// <typeparam name="TFilter">The filter class.</typeparam>
+    /// <returns>This builder.</returns>
+    public AionWorkerServiceBuilder AddAdmissionFilter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TFilter>()
+        where TFilter : class, IAdmissionFilter
+    {
+        Definition.Configure((builder, services) => builder.ConfigurePipeline(pipeline => pipeline.AddAdmissionFilter(_ => ActivatorUtilities.CreateInstance<TFilter>(services))));
+        return this;
+    }
+
+    /// <summary>Adds an outbound stage created once per run from the host's services.</summary>
+    /// <typeparam name="TStage">The stage class.</typeparam>
+    /// <returns>This builder.</returns>
+    public AionWorkerServiceBuilder AddOutboundStage<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TStage>()
+        where TStage : class, IOutboundStage
+    {
+        Definition.Configure((builder, services) => builder.ConfigurePipeline(pipeline => pipeline.AddOutboundStage(_ => ActivatorUtilities.CreateInstance<TStage>(services))));
+        return this;
+    }
+
+    /// <summary>Adds session middleware created for each session from the host's services; its constructor takes the inner <see cref="IWorkerSession"/> besides its services.</summary>
+    /// <typeparam name="TSession">The middleware, usually derived from <see cref="DelegatingWorkerSession"/>.</typeparam>
+    /// <returns>This builder.</returns>
+    public AionWorkerServiceBuilder AddSessionMiddleware<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TSession>()
+        where TSession : class, IWorkerSession
+    {
+        Definition.Configure((builder, services) => builder.ConfigurePipeline(pipeline => pipeline.AddSessionMiddleware((_, session) => ActivatorUtilities.CreateInstance<TSession>(services, session))));
+        return this;
+    }
+
+    /// <summary>Adds the built-in rate limit bound from <paramref name="configuration"/> (<see cref="TaskRateLimitOptions"/>: <c>PermitLimit</c>, <c>Period</c>, <c>PerActivityType</c>, <c>ActivityTypes</c>), read when the worker starts.</summary>
+    /// <param name="configuration">The section, e.g. <c>Aion:Workers:billing:RateLimit</c>.</param>
+    /// <returns>This builder.</returns>
+    /// <remarks>Invalid values fail the host's start with every problem listed.</remarks>
+    public AionWorkerServiceBuilder AddRateLimit(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        Definition.Configure((builder, _) =>
+        {
+            var options = new TaskRateLimitOptions();
+            configuration.Bind(options);
+            builder.ConfigurePipeline(pipeline => pipeline.AddRateLimit(options));
+        });
+        return this;
+    }
+
+    /// <summary>Adds the built-in per-activity-type concurrency limits bound from <paramref name="configuration"/> (<see cref="ActivityConcurrencyLimitOptions"/>: <c>Limits:{type}</c>, <c>DefaultLimit</c>), read when the worker starts.</summary>
+    /// <param name="configuration">The section, e.g. <c>Aion:Workers:billing:ConcurrencyLimits</c>.</param>
+    /// <returns>This builder.</returns>
+    /// <remarks>Invalid values fail the host's start with every problem listed.</remarks>
+    public AionWorkerServiceBuilder AddConcurrencyLimits(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        Definition.Configure((builder, _) =>
+        {
+            var options = new ActivityConcurrencyLimitOptions();
+            configuration.Bind(options);
+            builder.ConfigurePipeline(pipeline => pipeline.AddConcurrencyLimits(options));
+        });
         return this;
     }
 

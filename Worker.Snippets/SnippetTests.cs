@@ -120,6 +120,25 @@ public sealed partial class SnippetTests
         Assert.That(receipt, Is.EqualTo(new Receipt("r-42", 42)));
     }
 
+    [Test]
+    public async Task The_composing_stages_snippet_fails_a_huge_charge_before_it_runs()
+    {
+        var options = new AionWorkerOptions
+        {
+            TaskQueue = "snippets",
+            Identity = "snippets-" + Guid.NewGuid().ToString("N")[..8],
+            MaxConcurrency = 2,
+            Reconnect = new ReconnectOptions { InitialBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50), MaxAttempts = 3 },
+            RegisterTimeout = TimeSpan.FromSeconds(5),
+            SendTimeout = TimeSpan.FromSeconds(5),
+        };
+
+        var result = await Readme.Stages.RunAsync(options).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.That(result.Error.Message, Is.EqualTo("charges over 10,000 need a human"));
+        Assert.That(result.Error.Kind, Is.EqualTo(Aion.Worker.Protocol.ActivityErrorKind.Terminal));
+    }
+
     private static IEnumerable<string> Documents() =>
         new[] { Path.Combine(Root, "README.md") }.Concat(Directory.GetFiles(Path.Combine(Root, "docs"), "*.md").Order(StringComparer.Ordinal));
 

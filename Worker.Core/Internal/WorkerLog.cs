@@ -101,4 +101,17 @@ internal sealed partial class WorkerLog
 
     [LoggerMessage(41, LogLevel.Warning, "Worker {Identity} ended its run with {Count} results not acknowledged by the engine ({Unsent} never sent); the first {Listed}: {Ids}")]
     public partial void RunLeftResults(string identity, int count, int unsent, int listed, string ids);
+
+    // Pipeline stages (issue 12): 60-69; the frame logging middleware writes 50.
+    [LoggerMessage(60, LogLevel.Warning, "The inbound stage {Stage} threw on session {SessionId}; its tasks are failed RETRYABLE naming it (logged once per stage per session)")]
+    public partial void InboundStageFailed(Exception error, string stage, long sessionId);
+
+    [LoggerMessage(61, LogLevel.Warning, "The outbound stage {Stage} threw on a {PayloadKind} payload on session {SessionId}; the outcome is failed RETRYABLE naming it, or the progress dropped (logged once per stage per session)")]
+    public partial void OutboundStageFailed(Exception error, string stage, Aion.Worker.Pipeline.OutboundPayloadKind payloadKind, long sessionId);
+
+    [LoggerMessage(62, LogLevel.Debug, "The inbound stage {Stage} failed {WorkflowId}/{ActivityId} attempt {Attempt}: {Message}")]
+    public partial void TaskFailedByStage(string stage, string workflowId, ulong activityId, uint attempt, string message);
+
+    [LoggerMessage(63, LogLevel.Warning, "Disposing the stage {Stage} at the end of the run failed")]
+    public partial void StageDisposeFailed(Exception error, string stage);
 }

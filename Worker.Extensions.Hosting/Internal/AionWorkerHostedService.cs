@@ -27,6 +27,7 @@ internal sealed partial class AionWorkerHostedService(HostedWorkerDefinition def
         }
 
         var builder = AionWorker.CreateBuilder(options);
+        builder.StageServices = services;
         builder.UseInterceptor(new ScopeInterceptor(services.GetRequiredService<IServiceScopeFactory>(), definition.ScopedInterceptors));
         if (services.GetService<ILoggerFactory>() is { } loggerFactory)
         {

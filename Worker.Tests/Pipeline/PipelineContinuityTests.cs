@@ -97,12 +97,16 @@ public sealed class PipelineContinuityTests
     public async Task At_detach_the_dead_sessions_queued_frames_are_dropped_and_its_results_are_sent_exactly_once_by_the_replay()
     {
         const string Stuck = "0aaaaaaa-0000-4000-8000-00000000000a";
-        HookedTransport? hooked = null;
-        await using var harness = WorkerHarness.Create(Echo, WorkerOptions(maxConcurrency: 4), wrapTransport: inner => hooked = new HookedTransport(inner));
+        var hooked = new SendHook();
+        await using var harness = WorkerHarness.Create(b =>
+        {
+            Echo(b);
+            hooked.Install(b);
+        }, WorkerOptions(maxConcurrency: 4));
 
         // Session 1's write pump hangs on its first result: whatever is reported next waits in the outbound channel.
         var never = new TaskCompletionSource();
-        hooked!.OnSend = (session, frame) => session == 1 && frame.Result?.WorkflowId.Uuid == Stuck ? never.Task : null;
+        hooked.OnSend = (session, frame) => session == 1 && frame.Result?.WorkflowId.Uuid == Stuck ? never.Task : null;
         harness.Engine.RedispatchLostTasks = false;
         var atFirstEnd = CaptureAtFirstEnd(harness.Worker);
         var sleeps = new Sleeps(harness.Time);

@@ -18,20 +18,19 @@ public sealed class ReplayTests
     public async Task Result_whose_send_failed_is_replayed_on_the_next_session_before_any_new_task_starts()
     {
         var order = new ConcurrentQueue<string>();
-        HookedTransport? hooked = null;
+        var hooked = new SendHook();
         await using var harness = WorkerHarness.Create(
-            builder => builder.AddActivity<string, string>("echo", (input, context) =>
+            builder => hooked.Install(builder.AddActivity<string, string>("echo", (input, context) =>
             {
                 order.Enqueue($"start {context.WorkflowId}");
                 return input;
-            }),
+            })),
             options =>
             {
                 WorkerOptions()(options);
                 options.SendTimeout = Ms(40);
-            },
-            wrapTransport: inner => hooked = new HookedTransport(inner));
-        hooked!.OnSend = (session, frame) =>
+            });
+        hooked.OnSend = (session, frame) =>
         {
             if (frame.MessageCase == WorkerToServer.MessageOneofCase.Result)
             {

@@ -174,12 +174,16 @@ public sealed class ShutdownTests
     [TestCase(false, TestName = "Shutdown_during_the_replay_after_a_clean_close_returns_promptly_OK")]
     public async Task Shutdown_during_replay(bool afterError)
     {
-        HookedTransport? hooked = null;
-        await using var harness = WorkerHarness.Create(Echo, WorkerOptions(), wrapTransport: inner => hooked = new HookedTransport(inner));
+        var hooked = new SendHook();
+        await using var harness = WorkerHarness.Create(b =>
+        {
+            Echo(b);
+            hooked.Install(b);
+        }, WorkerOptions());
         var sleeps = new Sleeps(harness.Time);
         var replayStalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var never = new TaskCompletionSource();
-        hooked!.OnSend = (session, frame) =>
+        hooked.OnSend = (session, frame) =>
         {
             if (session != 2 || frame.MessageCase != WorkerToServer.MessageOneofCase.Result)
             {

@@ -25,6 +25,9 @@ internal sealed class ActivityOutcomeBuilder
         _log = log;
     }
 
+    /// <summary>Whether the engine accepts payloads of <paramref name="contentType"/>.</summary>
+    public bool Accepts(string contentType) => _acceptedContentTypes.Contains(contentType);
+
     /// <summary>The TERMINAL failure for a task whose activity type has no handler.</summary>
     public WorkerToServer NoHandler(ActivityTask task) =>
         Failure(task, ActivityErrorKind.Terminal, $"No handler is registered for activity type '{task.ActivityType}' on this worker.", null);

@@ -10,7 +10,7 @@ namespace Aion.Worker.Internal.Pipeline;
 
 /// <summary>One task from receipt to outcome: queued, then running, then done.</summary>
 /// <remarks>Also the log scope of the activity (workflow id, activity id, attempt, type), so the scope costs no allocation.</remarks>
-internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePair<string, object?>>
+internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePair<string, object?>>
 {
     private const int Queued = 0;
     private const int Running = 1;
@@ -26,19 +26,23 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
     private WorkerToServer? _pendingProgress;
     private List<IAsyncDisposable>? _disposeAfterOutcome;
 
-    public ActivityExecution(WorkerRuntime runtime, ActivityTask task, ExecutionKey key, ActivityInvoker? invoker, TimeSpan heartbeatWindow, long sessionId)
+    public ActivityExecution(WorkerRuntime runtime, ActivityTask task, ExecutionKey key, ActivityInvoker? invoker, WorkerRegistration registration, long sessionId)
     {
         _runtime = runtime;
         Task = task;
         Key = key;
         _invoker = invoker;
-        HeartbeatWindow = heartbeatWindow;
+        Registration = registration;
         SessionId = sessionId;
     }
 
     public ActivityTask Task { get; }
     public ExecutionKey Key { get; }
-    public TimeSpan HeartbeatWindow { get; }
+
+    /// <summary>The registration of the session that dispatched this task.</summary>
+    public WorkerRegistration Registration { get; }
+
+    public TimeSpan HeartbeatWindow => Registration.HeartbeatWindow;
 
     /// <summary>The session that dispatched this task.</summary>
     public long SessionId { get; }
@@ -54,6 +58,8 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
     public CancellationToken CancellationToken => Cancellation.Token;
     public ActivityCancellationReason CancellationReason => (ActivityCancellationReason)Volatile.Read(ref _cancellationReason);
     public ILogger Logger => _runtime.Logger;
+
+    protected WorkerRuntime Runtime => _runtime;
 
     private CancellationTokenSource Cancellation
     {
@@ -109,6 +115,17 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
     /// <summary>Sends a progress heartbeat, or keeps it as the latest until the next session; throws only for misuse.</summary>
     public ValueTask HeartbeatAsync(Payload payload, CancellationToken cancellationToken)
     {
+        if (this is StagedExecution { Stages.TransformsOutbound: true } staged)
+        {
+            return staged.TransformAndSendProgressAsync(payload, cancellationToken);
+        }
+
+        return SendProgressAsync(payload, cancellationToken);
+    }
+
+    /// <summary>Sends a progress payload that went through the outbound stages.</summary>
+    protected ValueTask SendProgressAsync(Payload payload, CancellationToken cancellationToken)
+    {
         var frame = _runtime.Outcomes.Progress(Task, payload);
         Volatile.Write(ref _pendingProgress, frame);
         return _runtime.Reporter.SendProgressAsync(this, frame, cancellationToken);
@@ -133,6 +150,7 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
         {
             using (_runtime.Logger.BeginScope(this))
             {
+                var staged = this as StagedExecution;
                 try
                 {
                     if (Rejection is { } rejection)
@@ -146,12 +164,18 @@ internal sealed class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<Key
                     else
                     {
                         var output = await InvokeAsync(new ActivityContext(this)).ConfigureAwait(false);
-                        frame = outcomes.Success(Task, output);
+                        frame = staged is { Stages.TransformsOutbound: true }
+                            ? await staged.SuccessAsync(output).ConfigureAwait(false)
+                            : outcomes.Success(Task, output);
                     }
                 }
                 catch (Exception ex)
                 {
                     frame = outcomes.Classify(Task, ex, Volatile.Read(ref _cancellation)?.IsCancellationRequested == true, CancellationReason);
+                    if (staged is { Stages.TransformsOutbound: true } && frame.Result.Error?.Details is not null)
+                    {
+                        frame = await staged.TransformDetailsAsync(frame).ConfigureAwait(false);
+                    }
                 }
 
                 frame = outcomes.EnforceSizeLimit(Task, frame);

@@ -1,4 +1,5 @@
 using Aion.Worker.Internal.Session;
+using Aion.Worker.Internal.Stages;
 
 namespace Aion.Worker.Internal.Pipeline;
 
@@ -9,16 +10,32 @@ namespace Aion.Worker.Internal.Pipeline;
 /// tracker stays full without an ack for MaxBackoff, and asks a drained or shutting-down session
 /// to finish.
 /// </summary>
-internal sealed class Dispatcher(WorkerRuntime runtime, WorkerPipeline pipeline)
+internal sealed class Dispatcher
 {
     private readonly AsyncSignal _wake = new();
-    private readonly WorkerSettings _settings = runtime.Settings;
-    private readonly TimeProvider _time = runtime.Time;
+    private readonly WorkerRuntime runtime;
+    private readonly WorkerPipeline pipeline;
+    private readonly WorkerSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly StageAdmission? _admission;
     private SessionAdapter? _serving;
     private long _roomBlockedSince;
+    private ActivityExecution? _candidate;
+
+    public Dispatcher(WorkerRuntime runtime, WorkerPipeline pipeline, RunStages stages)
+    {
+        this.runtime = runtime;
+        this.pipeline = pipeline;
+        _settings = runtime.Settings;
+        _time = runtime.Time;
+        _admission = stages.DecidesAdmission ? new StageAdmission(runtime, pipeline, stages) : null;
+    }
 
     /// <summary>Something changed: a task arrived or finished, an ack freed room, a session attached or ended, a drain or shutdown.</summary>
     public void Wake() => _wake.Set();
+
+    /// <summary>Disposes what the dispatcher kept for its stages.</summary>
+    public void Dispose() => _admission?.Dispose();
 
     public async Task RunAsync(CancellationToken runEnd)
     {
@@ -35,6 +52,7 @@ internal sealed class Dispatcher(WorkerRuntime runtime, WorkerPipeline pipeline)
             {
                 _serving = session;
                 _roomBlockedSince = 0;
+                _admission?.Serve(session);
             }
 
             try
@@ -42,6 +60,11 @@ internal sealed class Dispatcher(WorkerRuntime runtime, WorkerPipeline pipeline)
                 if (!Step(session, out var stallLeft))
                 {
                     await WaitForWakeAsync(stallLeft, session.EndToken).ConfigureAwait(false);
+                }
+                else if (_candidate is { } candidate)
+                {
+                    _candidate = null;
+                    await _admission!.DecideAsync(candidate, session).ConfigureAwait(false);
                 }
             }
             catch (Exception ex)
@@ -88,7 +111,16 @@ internal sealed class Dispatcher(WorkerRuntime runtime, WorkerPipeline pipeline)
             {
                 _roomBlockedSince = 0;
                 pipeline.Inbound.ReadPast(false);
-                if (pipeline.Inbound.TryTake(out var execution))
+                if (_admission is not null)
+                {
+                    // Filters pick the task, the inbound stages decide about it (RunAsync awaits them).
+                    if (_admission.TryTake(session, out var candidate))
+                    {
+                        _candidate = candidate;
+                        return true;
+                    }
+                }
+                else if (pipeline.Inbound.TryTake(out var execution))
                 {
                     if (execution.SessionId == session.Id)
                     {

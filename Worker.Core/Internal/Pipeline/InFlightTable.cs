@@ -47,6 +47,7 @@ internal sealed class InFlightTable(WorkerLog log)
             }
 
             CollectionsMarshal.GetValueRefOrAddDefault(_attempts, execution.Key.ResultKey, out _).Count++;
+            (execution as StagedExecution)?.Stages.Enter();
             return true;
         }
     }
@@ -220,16 +221,21 @@ internal sealed class InFlightTable(WorkerLog log)
     {
         lock (_gate)
         {
-            if (_inFlight.TryGetValue(execution.Key, out var current) && ReferenceEquals(current, execution))
+            if (!_inFlight.TryGetValue(execution.Key, out var current) || !ReferenceEquals(current, execution))
             {
-                _inFlight.Remove(execution.Key);
-                ref var attempts = ref CollectionsMarshal.GetValueRefOrNullRef(_attempts, execution.Key.ResultKey);
-                if (!Unsafe.IsNullRef(ref attempts) && --attempts.Count == 0)
-                {
-                    _attempts.Remove(execution.Key.ResultKey);
-                }
+                return;
+            }
+
+            _inFlight.Remove(execution.Key);
+            ref var attempts = ref CollectionsMarshal.GetValueRefOrNullRef(_attempts, execution.Key.ResultKey);
+            if (!Unsafe.IsNullRef(ref attempts) && --attempts.Count == 0)
+            {
+                _attempts.Remove(execution.Key.ResultKey);
             }
         }
+
+        // Outside the lock: the last execution of an ended run disposes its stages.
+        (execution as StagedExecution)?.Stages.Exit(log);
     }
 
     private struct AttemptsInFlight

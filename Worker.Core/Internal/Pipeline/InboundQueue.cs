@@ -13,11 +13,31 @@ namespace Aion.Worker.Internal.Pipeline;
 /// </summary>
 internal sealed class InboundQueue
 {
+    /// <summary>What the dispatcher's admission filters say about a queued task.</summary>
+    public enum Admission : byte
+    {
+        /// <summary>It starts now (its room is reserved).</summary>
+        Start,
+
+        /// <summary>Not now: try the next queued task.</summary>
+        PassOver,
+
+        /// <summary>It was queued by a session that ended: never started.</summary>
+        Discard,
+    }
+
     private readonly Channel<ActivityExecution> _channel;
     private readonly AsyncSignal _space = new();
     private readonly int _maxQueued;
     private long _queuedBytes;
     private volatile bool _readPast;
+
+    // With admission filters or inbound stages only: tasks taken from the channel but neither started
+    // nor settled — the one the stages are deciding about (or holding), and those the filters passed
+    // over, in arrival order. They still count toward MaxQueuedTasks.
+    private readonly Lock _asideGate = new();
+    private readonly List<ActivityExecution> _passedOver = [];
+    private int _aside;
 
     public InboundQueue(WorkerSettings settings)
     {
@@ -36,7 +56,7 @@ internal sealed class InboundQueue
     public long ReadPastBytes { get; }
 
     /// <summary>Tasks waiting to start.</summary>
-    public int Count => _channel.Reader.Count;
+    public int Count => _channel.Reader.Count + Volatile.Read(ref _aside);
 
     /// <summary>The encoded bytes of the tasks waiting to start.</summary>
     public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
@@ -67,6 +87,77 @@ internal sealed class InboundQueue
         return true;
     }
 
+    /// <summary>
+    /// Takes the first queued task that <paramref name="choose"/> lets start now, for a pipeline with
+    /// admission filters or inbound stages: first among the tasks passed over before (in arrival
+    /// order), then from the channel, passing over the tasks it refuses. The task taken stays counted
+    /// as queued until <see cref="Settle"/>.
+    /// </summary>
+    public bool TryTakeAdmissible(Func<ActivityExecution, Admission> choose, Action<ActivityExecution> discard, out ActivityExecution execution)
+    {
+        lock (_asideGate)
+        {
+            for (var i = 0; i < _passedOver.Count; i++)
+            {
+                var candidate = _passedOver[i];
+                var admission = choose(candidate);
+                if (admission == Admission.PassOver)
+                {
+                    continue;
+                }
+
+                _passedOver.RemoveAt(i);
+                if (admission == Admission.Start)
+                {
+                    execution = candidate;
+                    return true;
+                }
+
+                i--;
+                _aside--;
+                _space.Set();
+                discard(candidate);
+            }
+
+            while (_channel.Reader.TryRead(out var candidate))
+            {
+                // Out of the channel: it counts toward MaxQueuedTasks until settled, no longer toward the read-past bytes.
+                Interlocked.Add(ref _queuedBytes, -candidate.QueuedSize);
+                _aside++;
+                var admission = choose(candidate);
+                if (admission == Admission.Start)
+                {
+                    execution = candidate;
+                    return true;
+                }
+
+                if (admission == Admission.PassOver)
+                {
+                    _passedOver.Add(candidate);
+                    continue;
+                }
+
+                _aside--;
+                _space.Set();
+                discard(candidate);
+            }
+        }
+
+        execution = null!;
+        return false;
+    }
+
+    /// <summary>A task from <see cref="TryTakeAdmissible"/> started, failed or was discarded: it no longer counts as queued.</summary>
+    public void Settle()
+    {
+        lock (_asideGate)
+        {
+            _aside--;
+        }
+
+        _space.Set();
+    }
+
     /// <summary>Lets the read pump read past a full queue (the unacked tracker is what blocks), or stops it.</summary>
     public void ReadPast(bool allowed)
     {
@@ -93,6 +184,18 @@ internal sealed class InboundQueue
             purged++;
         }
 
+        lock (_asideGate)
+        {
+            foreach (var execution in _passedOver)
+            {
+                discard(execution);
+                purged++;
+            }
+
+            _aside -= _passedOver.Count;
+            _passedOver.Clear();
+        }
+
         _space.Set();
         return purged;
     }
@@ -100,7 +203,7 @@ internal sealed class InboundQueue
     /// <summary>Completes the channel at the end of the run.</summary>
     public void Complete() => _channel.Writer.TryComplete();
 
-    private bool HasRoom() => _channel.Reader.Count < _maxQueued || (_readPast && QueuedBytes < ReadPastBytes);
+    private bool HasRoom() => Count < _maxQueued || (_readPast && QueuedBytes < ReadPastBytes);
 
     private ValueTask Write(ActivityExecution execution)
     {

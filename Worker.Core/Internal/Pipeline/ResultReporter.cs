@@ -32,6 +32,7 @@ internal sealed class ResultReporter(WorkerRuntime runtime)
     /// <summary>Frees the execution's slot once its outcome is recorded, and lets the dispatcher use it.</summary>
     public void Release(ActivityExecution execution)
     {
+        (execution as StagedExecution)?.ReleaseReservation();
         runtime.InFlight.Release(execution);
         runtime.Pipeline?.Wake();
     }

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Aion.Worker.Internal.Session;
+using Aion.Worker.Internal.Stages;
 using Aion.Worker.Protocol;
 
 namespace Aion.Worker.Internal.Pipeline;
@@ -32,8 +33,12 @@ internal sealed class WorkerPipeline
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        _dispatcher = new Dispatcher(runtime, this);
+        Stages = runtime.Stages.CreateRunStages(runtime.StageContext());
+        _dispatcher = new Dispatcher(runtime, this, Stages);
     }
+
+    /// <summary>The stages users composed, created for this run.</summary>
+    public RunStages Stages { get; }
 
     /// <summary>Graceful shutdown of the run.</summary>
     public CancellationToken Shutdown { get; }
@@ -133,6 +138,7 @@ internal sealed class WorkerPipeline
         _runEnd.Cancel();
         Wake();
         await _dispatching.ConfigureAwait(false);
+        _dispatcher.Dispose();
         await _shutdownWake.DisposeAsync().ConfigureAwait(false);
         Inbound.Complete();
         _outbound.Writer.TryComplete();
@@ -142,6 +148,7 @@ internal sealed class WorkerPipeline
         }
 
         _runEnd.Dispose();
+        Stages.EndRun(_runtime.Log);
     }
 
     private async ValueTask WriteUntilSessionEndsAsync(OutboundItem item, CancellationToken sessionEnd)

@@ -1,6 +1,8 @@
 using Aion.Worker.Codec;
 using Aion.Worker.Internal.Activities;
 using Aion.Worker.Internal.Session;
+using Aion.Worker.Internal.Stages;
+using Aion.Worker.Pipeline;
 using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Protocol;
 using Grpc.Core;
@@ -74,7 +76,7 @@ internal sealed class WorkerRuntime
 
     public long NextSessionId() => Interlocked.Increment(ref _lastSessionId);
 
-    public ActivityExecution CreateExecution(ActivityTask task, TimeSpan heartbeatWindow, long sessionId, string? rejection = null)
+    public ActivityExecution CreateExecution(ActivityTask task, WorkerRegistration registration, long sessionId, RunStages stages, string? rejection = null)
     {
         ActivityInvoker? invoker = null;
         if (rejection is null)
@@ -83,8 +85,24 @@ internal sealed class WorkerRuntime
         }
 
         var key = new ExecutionKey(task.WorkflowId.Uuid, task.ActivityId.SequencePosition, task.Attempt);
-        return new ActivityExecution(this, task, key, invoker, heartbeatWindow, sessionId) { Rejection = rejection };
+
+        // Only a worker with stages pays for their per-task state (a rejected task never meets a stage).
+        return stages.IsEmpty || rejection is not null
+            ? new ActivityExecution(this, task, key, invoker, registration, sessionId) { Rejection = rejection }
+            : new StagedExecution(this, task, key, invoker, registration, sessionId, stages);
     }
+
+    /// <summary>The stages users composed (frozen at build).</summary>
+    public PipelineDefinition Stages { get; init; } = PipelineDefinition.Empty;
+
+    /// <summary>The logger factory stages get.</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+
+    /// <summary>The host's root services, when hosted.</summary>
+    public IServiceProvider? Services { get; init; }
+
+    /// <summary>The context the stage factories of a run get.</summary>
+    public PipelineStageContext StageContext() => new(Settings.Identity, Time, LoggerFactory, Services);
 
     /// <summary>Starts a queued task on the thread pool, taking its concurrency slot.</summary>
     public void Start(ActivityExecution execution)

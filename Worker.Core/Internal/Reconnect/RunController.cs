@@ -73,6 +73,7 @@ internal sealed class RunController
         WorkerRegistration registration;
         try
         {
+            session = _runtime.Stages.Wrap(session, _runtime);
             registration = await _establisher.RegisterOpenSessionAsync(session, shutdown).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || shutdown.IsCancellationRequested)

@@ -130,6 +130,7 @@ internal sealed class SessionEstablisher(WorkerRuntime runtime, Backoff backoff,
         var session = await transport.ConnectAsync(metadata, cancellationToken).ConfigureAwait(false);
         try
         {
+            session = runtime.Stages.Wrap(session, runtime);
             return new EstablishedSession(session, await RegisterAsync(session, cancellationToken).ConfigureAwait(false));
         }
         catch

@@ -144,7 +144,7 @@ internal sealed class SessionReadPump(SessionAdapter session, WorkerRuntime runt
     /// <summary>Admits a task to the in-flight table and queues it for the dispatcher, waiting while the queue is full.</summary>
     private async ValueTask AcceptAsync(ActivityTask task, string? rejection)
     {
-        var execution = runtime.CreateExecution(task, session.Registration.HeartbeatWindow, session.Id, rejection);
+        var execution = runtime.CreateExecution(task, session.Registration, session.Id, pipeline.Stages, rejection);
         runtime.Telemetry.TasksReceived.Add(1, runtime.IdentityTag, new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.ActivityType, task.ActivityType));
         if (!runtime.InFlight.TryAdmit(execution))
         {
