@@ -46,6 +46,14 @@ internal sealed class StageAdmission : IDisposable
     /// <summary>Runs the inbound stages on <paramref name="execution"/> and starts, fails or discards it.</summary>
     public async Task DecideAsync(ActivityExecution execution, SessionAdapter session)
     {
+        if (execution is not StagedExecution)
+        {
+            // A task the worker itself rejected (its report is decided): no stage sees it.
+            _runtime.Start(execution);
+            _pipeline.Inbound.Settle();
+            return;
+        }
+
         var token = _sessionToken!.Token;
         var task = new InboundTaskContext(execution);
         var decision = InboundDecision.Admit;
@@ -131,7 +139,7 @@ internal sealed class StageAdmission : IDisposable
             return InboundQueue.Admission.Discard;
         }
 
-        if (_stages.Filters.Length == 0)
+        if (_stages.Filters.Length == 0 || execution is not StagedExecution staged)
         {
             return InboundQueue.Admission.Start;
         }
@@ -152,20 +160,20 @@ internal sealed class StageAdmission : IDisposable
             return InboundQueue.Admission.Start;
         }
 
-        ((StagedExecution)execution).Reserved();
+        staged.Reserved();
         return InboundQueue.Admission.Start;
     }
 
     private void Discard(ActivityExecution execution)
     {
-        ((StagedExecution)execution).ReleaseReservation();
+        (execution as StagedExecution)?.ReleaseReservation();
         _runtime.InFlight.Discard(execution);
         _pipeline.Inbound.Settle();
     }
 
     private async Task FailAsync(ActivityExecution execution, InboundDecision decision)
     {
-        ((StagedExecution)execution).ReleaseReservation();
+        (execution as StagedExecution)?.ReleaseReservation();
         var kind = decision.IsRetryable ? ActivityErrorKind.Retryable : ActivityErrorKind.Terminal;
         var frame = _runtime.Outcomes.Failure(execution.Task, kind, decision.Message!, null);
         _pipeline.Inbound.Settle();
