@@ -139,7 +139,7 @@ internal sealed class SessionWritePump(SessionAdapter session, WorkerRuntime run
         session.Closing(kind);
         try
         {
-            await session.Transport.CompleteAsync(sessionEnd).AsTask().WaitAsync(runtime.Settings.SendTimeout, runtime.Time, sessionEnd).ConfigureAwait(false);
+            await _sender.CloseAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !sessionEnd.IsCancellationRequested)
         {
