@@ -79,7 +79,8 @@ public sealed class GrpcWorkerTransport : IWorkerTransport
         ArgumentNullException.ThrowIfNull(metadata);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var channel = CreateChannel(out var certificates);
+        var body = new CoalescingRequestBody();
+        var channel = CreateChannel(body, out var certificates);
         try
         {
             var headers = new Metadata
@@ -95,7 +96,7 @@ public sealed class GrpcWorkerTransport : IWorkerTransport
 
             // No deadline and no token: the stream lives as long as the session; DisposeAsync aborts it.
             var call = channel.CreateCallInvoker().AsyncDuplexStreamingCall(StreamWorkerMethod.Instance, null, new CallOptions(headers));
-            return ValueTask.FromResult<IWorkerSession>(new GrpcWorkerSession(channel, call, _options.MaxSendMessageSize, _endpoint, certificates));
+            return ValueTask.FromResult<IWorkerSession>(new GrpcWorkerSession(channel, call, body, _options.MaxSendMessageSize, _endpoint, certificates));
         }
         catch
         {
@@ -105,7 +106,7 @@ public sealed class GrpcWorkerTransport : IWorkerTransport
     }
 
     /// <summary>A new channel over a new handler: one HTTP/2 connection for one session.</summary>
-    private GrpcChannel CreateChannel(out ServerCertificateCheck? certificates)
+    private GrpcChannel CreateChannel(CoalescingRequestBody body, out ServerCertificateCheck? certificates)
     {
         var handler = new SocketsHttpHandler
         {
@@ -138,7 +139,8 @@ public sealed class GrpcWorkerTransport : IWorkerTransport
 
         return GrpcChannel.ForAddress(_endpoint, new GrpcChannelOptions
         {
-            HttpHandler = outer,
+            // Outermost: whatever a wrapping handler does, Grpc.Net.Client's request content is written through the coalescing body.
+            HttpHandler = new CoalescingRequestBody.Handler(outer, body),
             DisposeHttpClient = true,
             MaxSendMessageSize = _options.MaxSendMessageSize,
             MaxReceiveMessageSize = _options.MaxReceiveMessageSize,

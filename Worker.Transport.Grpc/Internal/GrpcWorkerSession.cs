@@ -26,6 +26,7 @@ internal sealed class GrpcWorkerSession : IWorkerSession
     private readonly int _maxSendMessageSize;
     private readonly Uri _endpoint;
     private readonly ServerCertificateCheck? _certificates;
+    private readonly CoalescingRequestBody _body;
     private readonly Lock _gate = new();
     private Task<bool>? _move;
     private Task? _write;
@@ -33,9 +34,10 @@ internal sealed class GrpcWorkerSession : IWorkerSession
     private volatile bool _completed;
     private volatile bool _answered;
 
-    public GrpcWorkerSession(GrpcChannel channel, AsyncDuplexStreamingCall<WorkerToServer, object> call, int maxSendMessageSize, Uri endpoint, ServerCertificateCheck? certificates)
+    public GrpcWorkerSession(GrpcChannel channel, AsyncDuplexStreamingCall<WorkerToServer, object> call, CoalescingRequestBody body, int maxSendMessageSize, Uri endpoint, ServerCertificateCheck? certificates)
     {
         _channel = channel;
+        _body = body;
         _call = call;
         _maxSendMessageSize = maxSendMessageSize;
         _endpoint = endpoint;
@@ -85,8 +87,34 @@ internal sealed class GrpcWorkerSession : IWorkerSession
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Grpc.Net.Client lets some connection failures escape unwrapped (e.g. an HTTP/2 handshake the server never completed).
-            throw Map(ex);
+            // Grpc.Net.Client lets some connection failures escape unwrapped (e.g. an HTTP/2 handshake the server
+            // never completed), and a write past the buffer bound fails as the HTTP/2 stream does.
+            throw await ResolveWriteFailureAsync(ex, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes every frame sent so far to the HTTP/2 stream in one write (see <see cref="CoalescingRequestBody"/>).</summary>
+    public ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var pending = _body.FlushPendingAsync(cancellationToken);
+        return pending.IsCompletedSuccessfully ? default : AwaitFlushAsync(pending, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitFlushAsync(ValueTask pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            throw await ResolveWriteFailureAsync(ex, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -150,6 +178,9 @@ internal sealed class GrpcWorkerSession : IWorkerSession
     public async ValueTask CompleteAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+        // Frames still buffered leave before the end of the stream.
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
         await _call.RequestStream.CompleteAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         _completed = true;
     }
@@ -211,11 +242,12 @@ internal sealed class GrpcWorkerSession : IWorkerSession
     }
 
     /// <summary>
-    /// A write failed with a non-OK status. Grpc.Net.Client reports a refusal on the write as
-    /// whatever the HTTP/2 layer saw (often a reset stream), while the engine's real status (e.g.
-    /// PermissionDenied in trailers) comes with the end of the response stream: prefer that one.
+    /// A write or flush failed (not with status OK). Grpc.Net.Client and the HTTP/2 stream report a
+    /// refusal on the write as whatever the HTTP/2 layer saw (often a reset or cancelled stream),
+    /// while the engine's real status (e.g. PermissionDenied in trailers) comes with the end of the
+    /// response stream: prefer that one.
     /// </summary>
-    private async Task<Exception> ResolveWriteFailureAsync(RpcException writeError, CancellationToken cancellationToken)
+    private async Task<Exception> ResolveWriteFailureAsync(Exception writeError, CancellationToken cancellationToken)
     {
         if (TryGetFinalStatus(out var status))
         {
@@ -262,8 +294,23 @@ internal sealed class GrpcWorkerSession : IWorkerSession
         }
     }
 
-    private Exception MapFinalStatus(Status status, RpcException fallback) =>
-        status.StatusCode == StatusCode.OK ? new RpcException(status) : MapReadFailure(status.StatusCode == fallback.StatusCode ? fallback : new RpcException(status, fallback.Trailers));
+    private Exception MapFinalStatus(Status status, Exception fallback) => status.StatusCode == StatusCode.OK
+        ? new RpcException(status)
+        : MapReadFailure(fallback is RpcException rpc
+            ? (status.StatusCode == rpc.StatusCode ? rpc : new RpcException(status, rpc.Trailers))
+            : new RpcException(status, TryGetTrailers()));
+
+    private Metadata TryGetTrailers()
+    {
+        try
+        {
+            return _call.GetTrailers();
+        }
+        catch (InvalidOperationException)
+        {
+            return [];
+        }
+    }
 
     /// <summary>A frame over the receive limit is a decode error, not an engine status; local failures say what happened.</summary>
     private Exception MapReadFailure(RpcException error) => error.StatusCode == StatusCode.ResourceExhausted
