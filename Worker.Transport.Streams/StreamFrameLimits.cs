@@ -26,6 +26,11 @@ public sealed class StreamFrameLimits
 
     /// <summary>How many outbound frames may wait for the connection before a send waits, in frames.</summary>
     /// <value>Default 256; at least 1.</value>
+    /// <remarks>
+    /// The worker buffers sent frames in its connection buffer until Core flushes; a send that finds
+    /// this many buffered writes them through first. The engine side queues its frames for one writer
+    /// loop; a send to a full queue waits.
+    /// </remarks>
     public int SendQueueCapacity { get; set; } = 256;
 
     /// <summary>The size of the read and write buffer segments, in bytes.</summary>

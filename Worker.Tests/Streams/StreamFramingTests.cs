@@ -72,6 +72,7 @@ public sealed class StreamFramingTests
         await using var session = Open();
         var register = new WorkerToServer { Register = new RegisterWorker { TaskQueue = "q", ActivityTypes = { "a", "b" } } };
         await session.SendAsync(register, CancellationToken.None).AsTask().Within();
+        await session.FlushAsync(CancellationToken.None).AsTask().Within();
 
         var raw = await ReadRawAsync(2);
         var expectedHello = ControlFrames.EncodeHello(Metadata);
@@ -228,26 +229,44 @@ public sealed class StreamFramingTests
     }
 
     [Test]
-    public async Task Writes_queued_while_the_connection_is_busy_go_out_in_one_flush()
+    public async Task A_burst_of_sends_leaves_in_one_write_when_flushed()
     {
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _stream.WriteGate = gate.Task;
         await using var session = Open();
 
-        // The hello's flush is held by the gate; these 50 frames queue meanwhile.
-        await WaitForAsync(() => _stream.Writes >= 1);
+        // Sends encode into the connection's buffer on the caller's task; nothing is written yet, not even the hello.
         for (ulong i = 1; i <= 50; i++)
         {
-            await session.SendAsync(Beat(i), CancellationToken.None).AsTask().Within();
+            var send = session.SendAsync(Beat(i), CancellationToken.None);
+            Assert.That(send.IsCompletedSuccessfully, Is.True, "a send below the bounds completes at once");
         }
 
-        var writesBefore = _stream.Writes;
-        gate.SetResult();
+        Assert.That(_stream.Writes, Is.Zero);
+        await session.FlushAsync(CancellationToken.None).AsTask().Within();
         var raw = await ReadRawAsync(51);
 
-        Assert.That(writesBefore, Is.EqualTo(1));
-        Assert.That(_stream.Writes, Is.EqualTo(2), "the 50 queued frames should leave in one write");
+        Assert.That(_stream.Writes, Is.EqualTo(1), "the hello and the 50 frames leave in one write");
         Assert.That(raw.Length, Is.EqualTo(ControlFrames.EncodeHello(Metadata).Length + 5 + Enumerable.Range(1, 50).Sum(i => RawFrames.Message(Beat((ulong)i)).Length)));
+
+        // A lone frame leaves with the next flush, at once.
+        await session.SendAsync(Beat(51), CancellationToken.None).AsTask().Within();
+        await session.FlushAsync(CancellationToken.None).AsTask().Within();
+        Assert.That(_stream.Writes, Is.EqualTo(2));
+        Assert.That(await ReadRawAsync(1), Is.EqualTo(RawFrames.Message(Beat(51))));
+    }
+
+    [Test]
+    public async Task A_send_that_finds_SendQueueCapacity_frames_buffered_writes_them_through()
+    {
+        await using var session = Open(new StreamTransportOptions { Frames = { SendQueueCapacity = 4 } });
+
+        // The hello counts: the third send makes four buffered frames and writes them.
+        await session.SendAsync(Beat(1), CancellationToken.None).AsTask().Within();
+        await session.SendAsync(Beat(2), CancellationToken.None).AsTask().Within();
+        Assert.That(_stream.Writes, Is.Zero);
+        await session.SendAsync(Beat(3), CancellationToken.None).AsTask().Within();
+        Assert.That(_stream.Writes, Is.EqualTo(1));
+        var raw = await ReadRawAsync(4);
+        Assert.That(raw.AsSpan(raw.Length - RawFrames.Message(Beat(3)).Length).ToArray(), Is.EqualTo(RawFrames.Message(Beat(3))));
     }
 
     [Test]
@@ -256,9 +275,8 @@ public sealed class StreamFramingTests
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _stream.WriteGate = gate.Task;
         await using var session = Open();
-        await WaitForAsync(() => _stream.Writes >= 1);
 
-        // Sends complete at once (queued); the flush waits until they were written.
+        // Sends complete at once (buffered); the flush waits until they were written.
         await session.SendAsync(Beat(1), CancellationToken.None).AsTask().Within();
         await session.SendAsync(Beat(2), CancellationToken.None).AsTask().Within();
         var flush = session.FlushAsync(CancellationToken.None).AsTask();
@@ -271,6 +289,22 @@ public sealed class StreamFramingTests
 
         // Nothing new to flush: completes at once.
         Assert.That(session.FlushAsync(CancellationToken.None).IsCompletedSuccessfully, Is.True);
+    }
+
+    [Test]
+    public async Task A_failed_flush_fails_every_later_send_and_flush_with_the_connection_failure()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _stream.WriteGate = gate.Task;
+        await using var session = Open();
+        await session.SendAsync(Beat(1), CancellationToken.None).AsTask().Within();
+        var flush = session.FlushAsync(CancellationToken.None).AsTask();
+        gate.SetException(new IOException("connection reset"));
+
+        var error = await CatchAsync<IOException>(flush);
+        Assert.That(error.Message, Does.Contain("connection reset"));
+        Assert.That(await CatchAsync<IOException>(session.SendAsync(Beat(2), CancellationToken.None).AsTask()), Is.Not.Null);
+        Assert.That(await CatchAsync<IOException>(session.FlushAsync(CancellationToken.None).AsTask()), Is.Not.Null);
     }
 
     [Test]
@@ -326,6 +360,7 @@ public sealed class StreamFramingTests
         Assert.That(error.Message, Does.Contain("256 bytes"));
 
         await session.SendAsync(Beat(1), CancellationToken.None).AsTask().Within();
+        await session.FlushAsync(CancellationToken.None).AsTask().Within();
         var raw = await ReadRawAsync(2);
         Assert.That(raw.AsSpan(raw.Length - RawFrames.Message(Beat(1)).Length).ToArray(), Is.EqualTo(RawFrames.Message(Beat(1))));
     }

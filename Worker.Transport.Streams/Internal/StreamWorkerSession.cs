@@ -1,7 +1,7 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Aion.Worker.Protocol;
 using Google.Protobuf;
 using Grpc.Core;
@@ -10,30 +10,40 @@ namespace Aion.Worker.Transport.Streams.Internal;
 
 /// <summary>
 /// The worker's side of one stream connection: a hello frame first, then message frames both ways;
-/// the engine's end frame carries the status; the worker's close frame is its half-close. Sends are
-/// buffered in the frame writer's queue and <see cref="FlushAsync"/> waits until they reached the
-/// stream; a message frame whose payload does not parse is handed to the worker as
-/// <see cref="InboundFrame.Undecodable(ReadOnlyMemory{byte})"/>.
+/// the engine's end frame carries the status; the worker's close frame is its half-close. A send
+/// encodes its frame straight into the <see cref="PipeWriter"/>'s memory on the caller's task (Core's
+/// one sending task: no queue, no loop); <see cref="FlushAsync"/> writes everything buffered to the
+/// stream in one flush, and a send flushes by itself once <see cref="StreamFrameLimits.SendQueueCapacity"/>
+/// frames or <see cref="FlushThreshold"/> bytes are buffered. A message frame whose payload does not
+/// parse is handed to the worker as <see cref="InboundFrame.Undecodable(ReadOnlyMemory{byte})"/>.
 /// </summary>
 internal sealed class StreamWorkerSession : IWorkerSession
 {
     private readonly Stream _stream;
     private readonly PipeReader _pipeReader;
     private readonly FrameReader _frames;
-    private readonly FrameWriter _writer;
+    private readonly PipeWriter _pipeWriter;
+    private readonly int _maxSendFrameSize;
+    private readonly int _maxUnflushedFrames;
     private readonly Lock _readGate = new();
     private StrongBox<Status>? _endStatus;
     private Exception? _readFault;
+    private Exception? _writeFault;
+    private int _unflushedFrames;
+    private int _unflushedBytes;
     private bool _reading;
+    private bool _writing;
+    private bool _closed;
     private bool _disposed;
 
     public StreamWorkerSession(Stream stream, WorkerSessionMetadata metadata, StreamFrameLimits limits)
     {
         _stream = stream;
         _pipeReader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: limits.BufferSize, minimumReadSize: Math.Min(4096, limits.BufferSize), leaveOpen: true));
-        var pipeWriter = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: limits.BufferSize, leaveOpen: true));
+        _pipeWriter = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: limits.BufferSize, leaveOpen: true));
         _frames = new FrameReader(_pipeReader, limits.MaxReceiveFrameSize);
-        _writer = new FrameWriter(pipeWriter, limits.MaxSendFrameSize, limits.SendQueueCapacity);
+        _maxSendFrameSize = limits.MaxSendFrameSize;
+        _maxUnflushedFrames = limits.SendQueueCapacity;
 
         // The hello goes first, before anything is read: the engine authorizes it before answering.
         var hello = ControlFrames.EncodeHello(metadata);
@@ -42,38 +52,67 @@ internal sealed class StreamWorkerSession : IWorkerSession
             throw new AionWorkerException(AionErrorKind.Protocol, $"The hello frame ({hello.Length} bytes) exceeds the max send frame size of {limits.MaxSendFrameSize} bytes.");
         }
 
-        _ = _writer.EnqueueAsync(OutboundFrame.ForPayload(StreamFrameKind.Hello, hello), CancellationToken.None);
+        // Buffered: it leaves with the first flush, ahead of RegisterWorker.
+        Write(OutboundFrame.ForPayload(StreamFrameKind.Hello, hello));
     }
+
+    /// <summary>A send flushes by itself once this many bytes are buffered, so a long burst does not buffer unboundedly.</summary>
+    internal const int FlushThreshold = 64 * 1024;
 
     public ValueTask SendAsync(WorkerToServer frame, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        if (Volatile.Read(ref _endStatus) is { } ended)
+        if (WriteRefusal() is { } refused)
         {
-            return ValueTask.FromException(new RpcException(ended.Value));
+            return ValueTask.FromException(refused);
         }
 
         var size = frame.CalculateSize();
-        if (size > _writer.MaxFrameSize)
+        if (size > _maxSendFrameSize)
         {
             return ValueTask.FromException(new AionWorkerException(
                 AionErrorKind.Protocol,
-                $"An outbound frame of {size} bytes exceeds the stream transport's max send frame size of {_writer.MaxFrameSize} bytes."));
+                $"An outbound frame of {size} bytes exceeds the stream transport's max send frame size of {_maxSendFrameSize} bytes."));
         }
 
-        var pending = _writer.EnqueueAsync(OutboundFrame.ForMessage(frame, size), cancellationToken);
-        return pending.IsCompletedSuccessfully ? default : AwaitSendAsync(pending);
+        if (!EnterWrite())
+        {
+            return ValueTask.FromException(new ObjectDisposedException(nameof(StreamWorkerSession)));
+        }
+
+        try
+        {
+            Write(OutboundFrame.ForMessage(frame, size));
+        }
+        catch (Exception ex)
+        {
+            ExitWrite();
+            return ValueTask.FromException(ex);
+        }
+
+        if (_unflushedFrames >= _maxUnflushedFrames || _unflushedBytes >= FlushThreshold)
+        {
+            // A burst longer than the bound: write it through now (a peer that stopped reading pushes back here).
+            return FlushCoreAsync(cancellationToken);
+        }
+
+        ExitWrite();
+        return default;
     }
 
     public ValueTask FlushAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _endStatus) is { } ended)
+        if (WriteRefusal() is { } refused)
         {
-            return ValueTask.FromException(new RpcException(ended.Value));
+            return ValueTask.FromException(refused);
         }
 
-        var pending = _writer.FlushAsync(cancellationToken);
-        return pending.IsCompletedSuccessfully ? default : AwaitSendAsync(pending);
+        if (_unflushedBytes == 0)
+        {
+            return default;
+        }
+
+        return EnterWrite() ? FlushCoreAsync(cancellationToken) : ValueTask.FromException(new ObjectDisposedException(nameof(StreamWorkerSession)));
     }
 
     public bool TryReceive(out InboundFrame frame)
@@ -162,17 +201,30 @@ internal sealed class StreamWorkerSession : IWorkerSession
 
     public async ValueTask CompleteAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _endStatus) is not null)
+        if (Volatile.Read(ref _endStatus) is not null || _closed)
         {
             return;
         }
 
-        await _writer.CompleteAsync(OutboundFrame.ForPayload(StreamFrameKind.Close, []), cancellationToken).ConfigureAwait(false);
+        if (_writeFault is { } fault)
+        {
+            throw WriteFailure(fault);
+        }
+
+        if (!EnterWrite())
+        {
+            throw new ObjectDisposedException(nameof(StreamWorkerSession));
+        }
+
+        _closed = true;
+        Write(OutboundFrame.ForPayload(StreamFrameKind.Close, []));
+        await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
         bool completeReader;
+        bool completeWriter;
         lock (_readGate)
         {
             if (_disposed)
@@ -182,17 +234,15 @@ internal sealed class StreamWorkerSession : IWorkerSession
 
             _disposed = true;
             completeReader = !_reading;
+            completeWriter = !_writing;
         }
 
-        _writer.Abort();
+        // A flush in progress ends now; the writing task completes the writer when it leaves.
+        _pipeWriter.CancelPendingFlush();
         await _stream.DisposeAsync().ConfigureAwait(false);
-        try
+        if (completeWriter)
         {
-            await _writer.Completion.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // The loop records its own failure.
+            CompleteWriter();
         }
 
         if (completeReader)
@@ -201,15 +251,149 @@ internal sealed class StreamWorkerSession : IWorkerSession
         }
     }
 
-    private static async ValueTask AwaitSendAsync(ValueTask pending)
+    /// <summary>Encodes one frame straight into the writer's memory (header, then payload).</summary>
+    private void Write(in OutboundFrame frame)
+    {
+        var total = StreamFraming.HeaderSize + frame.Size;
+        var span = _pipeWriter.GetSpan(total);
+        BinaryPrimitives.WriteUInt32BigEndian(span, (uint)frame.Size);
+        span[4] = (byte)frame.Kind;
+        var payload = span.Slice(StreamFraming.HeaderSize, frame.Size);
+        if (frame.Message is { } message)
+        {
+            message.WriteTo(payload);
+        }
+        else
+        {
+            frame.Raw.AsSpan().CopyTo(payload);
+        }
+
+        _pipeWriter.Advance(total);
+        _unflushedFrames++;
+        _unflushedBytes += total;
+    }
+
+    /// <summary>Flushes everything buffered; the caller entered the write (<see cref="EnterWrite"/>), this leaves it.</summary>
+    private ValueTask FlushCoreAsync(CancellationToken cancellationToken)
+    {
+        ValueTask<FlushResult> flush;
+        try
+        {
+            flush = _pipeWriter.FlushAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            ExitWrite();
+            return ValueTask.FromException(Faulted(ex));
+        }
+
+        if (flush.IsCompletedSuccessfully && !flush.Result.IsCanceled)
+        {
+            Flushed();
+            ExitWrite();
+            return default;
+        }
+
+        return AwaitFlushAsync(flush, cancellationToken);
+    }
+
+    private async ValueTask AwaitFlushAsync(ValueTask<FlushResult> flush, CancellationToken cancellationToken)
     {
         try
         {
-            await pending.ConfigureAwait(false);
+            var result = await flush.ConfigureAwait(false);
+            if (result.IsCanceled)
+            {
+                // Only DisposeAsync cancels a pending flush.
+                throw Faulted(new ObjectDisposedException(nameof(StreamWorkerSession), "The session was disposed while a flush was pending."));
+            }
+
+            Flushed();
         }
-        catch (ChannelClosedException ex) when (ex.InnerException is not null)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            throw new IOException($"The connection failed: {ex.InnerException.Message}", ex.InnerException);
+            _writeFault ??= new OperationCanceledException("A flush was cancelled; the frames it carried may be half written.");
+            throw;
+        }
+        catch (Exception ex) when (ex is not ObjectDisposedException && ex is not AionWorkerException && ex != _writeFault)
+        {
+            throw Faulted(ex);
+        }
+        finally
+        {
+            ExitWrite();
+        }
+    }
+
+    private void Flushed()
+    {
+        _unflushedFrames = 0;
+        _unflushedBytes = 0;
+    }
+
+    /// <summary>Records a write failure: every later send and flush repeats it.</summary>
+    private Exception Faulted(Exception exception)
+    {
+        _writeFault ??= exception;
+        return exception is ObjectDisposedException ? exception : WriteFailure(exception);
+    }
+
+    private static IOException WriteFailure(Exception fault) => fault as IOException ?? new IOException($"The connection failed: {fault.Message}", fault);
+
+    /// <summary>Why a send or flush cannot go ahead: the engine ended the stream, the connection failed, or the worker closed its side.</summary>
+    private Exception? WriteRefusal()
+    {
+        if (Volatile.Read(ref _endStatus) is { } ended)
+        {
+            return new RpcException(ended.Value);
+        }
+
+        if (_writeFault is { } fault)
+        {
+            return fault is ObjectDisposedException ? fault : WriteFailure(fault);
+        }
+
+        return _closed ? new InvalidOperationException("The worker already closed its side of the stream.") : null;
+    }
+
+    private bool EnterWrite()
+    {
+        lock (_readGate)
+        {
+            if (_disposed)
+            {
+                return false;
+            }
+
+            _writing = true;
+            return true;
+        }
+    }
+
+    private void ExitWrite()
+    {
+        bool complete;
+        lock (_readGate)
+        {
+            _writing = false;
+            complete = _disposed;
+        }
+
+        if (complete)
+        {
+            CompleteWriter();
+        }
+    }
+
+    private void CompleteWriter()
+    {
+        try
+        {
+            _pipeWriter.Complete();
+        }
+        catch (Exception)
+        {
+            // The stream is gone already.
         }
     }
 
