@@ -41,6 +41,9 @@ internal sealed class CoalescingRequestBody : Stream
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
+    /// <summary>The HTTP/2 request stream the buffered bytes go to; set when the request body starts.</summary>
+    internal void Attach(Stream inner) => _inner = inner;
+
     /// <summary>Wraps the call's request content so its stream is this body.</summary>
     public HttpContent Wrap(HttpContent content) => new Content(content, this);
 
@@ -147,7 +150,7 @@ internal sealed class CoalescingRequestBody : Stream
 
         protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
         {
-            _body._inner = stream;
+            _body.Attach(stream);
             return _inner.CopyToAsync(_body, context, cancellationToken);
         }
 
