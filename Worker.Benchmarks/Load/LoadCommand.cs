@@ -9,7 +9,15 @@ namespace Aion.Worker.Benchmarks.Load;
 /// <param name="Concurrencies">The concurrencies, in order.</param>
 /// <param name="Tasks">Tasks per row; null for each row's default.</param>
 /// <param name="Arguments">The arguments after <c>load</c>, echoed in the report's header.</param>
-internal sealed record LoadSettings(string[] Transports, string[] Workloads, int[] Concurrencies, int? Tasks, string[] Arguments);
+/// <param name="WorkerProcess">Run the worker (or bare client) of the gRPC and stream rows in a child process.</param>
+/// <param name="Pairs">Runs of every row, alternating the transports; medians are printed after the single runs.</param>
+internal sealed record LoadSettings(string[] Transports, string[] Workloads, int[] Concurrencies, int? Tasks, string[] Arguments, bool WorkerProcess = false, int Pairs = 1);
+
+/// <summary>The child process of a <c>--worker-process</c> row (<c>load worker-child …</c>, started by the driver).</summary>
+/// <param name="Variant">What runs: <c>grpc</c>, <c>streams</c>, <c>grpc-raw</c> or <c>grpc-batched</c>.</param>
+/// <param name="Address">The engine: a URI for the gRPC variants, a TCP port for streams.</param>
+/// <param name="Concurrency">The worker's concurrency.</param>
+internal sealed record ChildSettings(string Variant, string Address, int Concurrency);
 
 /// <summary>
 /// The load driver's command line (<c>load …</c>), with the demo's conventions (<see cref="Cli"/>):
@@ -18,7 +26,10 @@ internal sealed record LoadSettings(string[] Transports, string[] Workloads, int
 /// </summary>
 internal static class LoadCommand
 {
-    public static readonly string[] Transports = ["inmemory", "streams", "grpc", "grpc-raw"];
+    public static readonly string[] Transports = ["inmemory", "inmemory-raw", "streams", "grpc", "grpc-raw", "grpc-batched"];
+
+    /// <summary>What a <c>--worker-process</c> child can run.</summary>
+    public static readonly string[] ChildVariants = ["grpc", "streams", "grpc-raw", "grpc-batched"];
 
     public static readonly string[] Workloads = ["noop", "json"];
 
@@ -26,9 +37,10 @@ internal static class LoadCommand
     internal sealed record Handlers(
         Func<LoadSettings, Task<int>> Throughput,
         Func<int, Task<int>> InFlight,
-        Func<int, int, Task<int>> Recovery);
+        Func<int, int, Task<int>> Recovery,
+        Func<ChildSettings, Task<int>>? WorkerChild = null);
 
-    public static Handlers Real { get; } = new(LoadDriver.RunAsync, Scenarios.InFlightAsync, Scenarios.RecoveryAsync);
+    public static Handlers Real { get; } = new(LoadDriver.RunAsync, Scenarios.InFlightAsync, Scenarios.RecoveryAsync, WorkerChild.RunAsync);
 
     /// <summary>Parses <c>load …</c> (<paramref name="args"/> starts with <c>load</c>) and runs it.</summary>
     public static Task<int> InvokeAsync(string[] args, TextWriter output, TextWriter error, Handlers? handlers = null) =>
@@ -43,16 +55,37 @@ internal static class LoadCommand
         var workload = Cli.Cli.NameList("--workload", Workloads, defaultWorkloads, "Workloads, raw no-op or typed JSON echo");
         var concurrency = Cli.Cli.IntList("--concurrency", 1, defaultConcurrencies, "Worker concurrencies; 1 is ping-pong latency.");
         var tasks = Cli.Cli.OptionalAtLeast("--tasks", 1, "Tasks per row [default: per transport and concurrency, 20,000 to 1,000,000].");
-        var load = new Command("load", "Throughput: pushes tasks through a worker and an engine in this process; one report row per transport, workload and concurrency.")
+        var workerProcess = new Option<bool>("--worker-process")
         {
-            transport, workload, concurrency, tasks,
+            Description = "Run the worker (or bare client) of the gRPC and stream rows in a child process against the engine in this one; "
+                + "the row's worker CPU, work items and bytes per task are the child's. In-memory rows stay in this process.",
+        };
+        var pairs = Cli.Cli.AtLeast("--pairs", 1, 1, "Runs of every row, alternating the transports in each round; with more than one, the medians follow the single runs.");
+        var load = new Command("load", "Throughput: pushes tasks through a worker and an engine; one report row per transport, workload and concurrency.")
+        {
+            transport, workload, concurrency, tasks, workerProcess, pairs,
         };
         load.SetAction(parse => handlers.Throughput(new LoadSettings(
             Cli.Cli.ValueOr(parse, transport, defaultTransports),
             Cli.Cli.ValueOr(parse, workload, defaultWorkloads),
             Cli.Cli.ValueOr(parse, concurrency, defaultConcurrencies),
             parse.GetValue(tasks),
-            parse.Tokens.Skip(1).Select(token => token.Value).ToArray())));
+            parse.Tokens.Skip(1).Select(token => token.Value).ToArray(),
+            parse.GetValue(workerProcess),
+            parse.GetValue(pairs))));
+
+        var variant = Cli.Cli.NameList("--variant", ChildVariants, ["grpc"], "What the child runs");
+        var address = new Option<string>("--address") { Description = "The engine's URI (gRPC) or TCP port (streams).", Required = true };
+        var childConcurrency = Cli.Cli.AtLeast("--concurrency", 1, 64, "The worker's concurrency.");
+        var child = new Command("worker-child", "Internal: the child process of a --worker-process row; driven over stdin/stdout by the driver.")
+        {
+            variant, address, childConcurrency,
+        };
+        child.Hidden = true;
+        child.SetAction(parse => (handlers.WorkerChild ?? WorkerChild.RunAsync)(new ChildSettings(
+            Cli.Cli.ValueOr(parse, variant, ["grpc"])[0],
+            parse.GetValue(address)!,
+            parse.GetValue(childConcurrency))));
 
         var inflightTasks = Cli.Cli.AtLeast("--tasks", 1, 10_000, "Activities started and awaiting one signal.");
         var inflight = new Command("inflight", "Memory: bytes per in-flight activity (in-memory transport).") { inflightTasks };
@@ -67,6 +100,7 @@ internal static class LoadCommand
         recovery.SetAction(parse => handlers.Recovery(parse.GetValue(recoveryTasks), parse.GetValue(rounds)));
 
         load.Subcommands.Add(inflight);
+        load.Subcommands.Add(child);
         load.Subcommands.Add(recovery);
         return new RootCommand("Aion.Worker benchmarks: 'load …' runs the load driver; any other arguments go to BenchmarkDotNet (e.g. --filter *Codec* --job short).")
         {

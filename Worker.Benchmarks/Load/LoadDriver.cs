@@ -25,22 +25,47 @@ internal static partial class LoadDriver
 
         Console.WriteLine($"# Aion.Worker load driver — {TimeProvider.System.GetUtcNow():yyyy-MM-dd} — {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         Console.WriteLine($"# command: dotnet run -c Release --project Worker.Benchmarks -- load {string.Join(' ', args)}");
+        if (settings.WorkerProcess)
+        {
+            Console.WriteLine("# --worker-process: gRPC and stream rows run the worker in a child process; CPU, bytes and work items per task are the child's. In-memory rows: the whole process.");
+        }
+
         Console.WriteLine();
         Console.WriteLine(LoadResult.Header);
-        foreach (var transport in transports)
+        var runs = new List<LoadResult>();
+        foreach (var workload in workloads)
         {
-            foreach (var workload in workloads)
+            foreach (var concurrency in concurrencies)
             {
-                foreach (var concurrency in concurrencies)
+                // Rounds alternate the transports, so every transport sees the machine's load of the same minutes.
+                for (var round = 0; round < settings.Pairs; round++)
                 {
-                    var tasks = settings.Tasks ?? DefaultTasks(transport, concurrency);
-                    var result = transport switch
+                    foreach (var transport in transports)
                     {
-                        "inmemory" => await InMemoryAsync(workload, concurrency, tasks),
-                        _ => await OtherTransportAsync(transport, workload, concurrency, tasks),
-                    };
-                    Console.WriteLine(result.Row);
+                        var tasks = settings.Tasks ?? DefaultTasks(transport, concurrency);
+                        var result = transport switch
+                        {
+                            "inmemory" => await InMemoryAsync(workload, concurrency, tasks),
+                            "inmemory-raw" => await InMemoryRawAsync(workload, concurrency, tasks),
+                            _ when settings.WorkerProcess => await ChildRowAsync(transport, workload, concurrency, tasks),
+                            _ => await OtherTransportAsync(transport, workload, concurrency, tasks),
+                        };
+                        runs.Add(result);
+                        Console.WriteLine(result.Row);
+                    }
                 }
+            }
+        }
+
+        if (settings.Pairs > 1)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"Medians of {settings.Pairs} runs per row:");
+            Console.WriteLine();
+            Console.WriteLine(LoadResult.Header);
+            foreach (var row in runs.GroupBy(r => (r.Transport, r.Workload, r.Concurrency)))
+            {
+                Console.WriteLine(LoadResult.Median([.. row]).Row);
             }
         }
 
@@ -51,6 +76,8 @@ internal static partial class LoadDriver
     {
         ("inmemory", 1) => 200_000,
         ("inmemory", _) => 1_000_000,
+        ("inmemory-raw", 1) => 200_000,
+        ("inmemory-raw", _) => 1_000_000,
         (_, 1) => 20_000,
         _ => 200_000,
     };
@@ -78,8 +105,8 @@ internal static partial class LoadDriver
     internal static Task<LoadResult> DriveAsync(string transport, InMemoryEngine engine, AionWorker worker, string workload, int concurrency, int tasks) =>
         DriveAsync(transport, engine, worker.RunAsync, workload, concurrency, tasks);
 
-    /// <summary>As above, with any client (<paramref name="runClient"/> runs until its token fires).</summary>
-    internal static async Task<LoadResult> DriveAsync(string transport, InMemoryEngine engine, Func<CancellationToken, Task> runClient, string workload, int concurrency, int tasks)
+    /// <summary>As above, with any client (<paramref name="runClient"/> runs until its token fires); with <paramref name="child"/>, the client's figures are that process's.</summary>
+    internal static async Task<LoadResult> DriveAsync(string transport, InMemoryEngine engine, Func<CancellationToken, Task> runClient, string workload, int concurrency, int tasks, ChildProcess? child = null)
     {
         using var shutdown = new CancellationTokenSource();
         var run = runClient(shutdown.Token);
@@ -87,25 +114,41 @@ internal static partial class LoadDriver
         var activityType = workload == "json" ? Json : NoOp;
         var input = workload == "json" ? JsonInput : NoOpInput;
 
+        // JIT warm-up (tiered compilation and PGO settle) before anything is measured.
         await PushAsync(engine, session, activityType, input, concurrency, Math.Min(tasks, 20_000), new LatencyRecorder(Math.Min(tasks, 20_000)));
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
 
         var latency = new LatencyRecorder(tasks);
-        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        var workItemsBefore = ThreadPool.CompletedWorkItemCount;
+        if (child is not null)
+        {
+            await child.BeginAsync();
+        }
+
+        var before = ProcessFigures.Take();
         var clock = Stopwatch.StartNew();
         await PushAsync(engine, session, activityType, input, concurrency, tasks, latency);
         clock.Stop();
-        var workItems = ThreadPool.CompletedWorkItemCount - workItemsBefore;
-        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        var measured = child is not null ? await child.EndAsync() : ProcessFigures.Take() - before;
 
         shutdown.Cancel();
         await run.WaitAsync(TimeSpan.FromSeconds(30));
         var (p50, p99) = latency.Percentiles();
         using var process = Process.GetCurrentProcess();
-        return new LoadResult(transport, workload == "json" ? "typed JSON echo" : "raw no-op", concurrency, tasks, clock.Elapsed.TotalSeconds, p50, p99, (double)allocated / tasks, (double)workItems / tasks, process.PeakWorkingSet64);
+        return new LoadResult(
+            transport,
+            workload == "json" ? "typed JSON echo" : "raw no-op",
+            concurrency,
+            tasks,
+            clock.Elapsed.TotalSeconds,
+            p50,
+            p99,
+            (double)measured.AllocatedBytes / tasks,
+            (double)measured.WorkItems / tasks,
+            measured.CpuTime.TotalMicroseconds / tasks,
+            process.PeakWorkingSet64,
+            child is null ? "in-process" : "child");
     }
 
     private static async Task PushAsync(InMemoryEngine engine, EngineSession session, string activityType, Payload input, int concurrency, int tasks, LatencyRecorder latency)

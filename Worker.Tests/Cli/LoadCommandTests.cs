@@ -71,6 +71,36 @@ public sealed class LoadCommandTests
     }
 
     [Test]
+    public async Task Worker_process_and_pairs_are_carried_into_the_settings()
+    {
+        var (code, _, _, runs) = await RunAsync("--transport", "grpc,grpc-raw,grpc-batched", "--worker-process", "--pairs", "3");
+
+        Assert.That(code, Is.Zero);
+        var settings = runs.Throughput!;
+        Assert.That(settings.Transports, Is.EqualTo(new[] { "grpc", "grpc-raw", "grpc-batched" }));
+        Assert.That(settings.WorkerProcess, Is.True);
+        Assert.That(settings.Pairs, Is.EqualTo(3));
+
+        var defaults = (await RunAsync()).Runs.Throughput!;
+        Assert.That((defaults.WorkerProcess, defaults.Pairs), Is.EqualTo((false, 1)));
+    }
+
+    [Test]
+    public async Task The_worker_child_command_takes_its_variant_address_and_concurrency()
+    {
+        ChildSettings? child = null;
+        var handlers = new LoadCommand.Handlers(_ => Task.FromResult(0), _ => Task.FromResult(0), (_, _) => Task.FromResult(0), settings =>
+        {
+            child = settings;
+            return Task.FromResult(0);
+        });
+        var code = await LoadCommand.InvokeAsync(["load", "worker-child", "--variant", "grpc-batched", "--address", "http://127.0.0.1:5000/", "--concurrency", "8"], new StringWriter(), new StringWriter(), handlers);
+
+        Assert.That(code, Is.Zero);
+        Assert.That(child, Is.EqualTo(new ChildSettings("grpc-batched", "http://127.0.0.1:5000/", 8)));
+    }
+
+    [Test]
     public async Task The_scenarios_take_their_own_options()
     {
         var inflight = await RunAsync("inflight", "--tasks", "2000");
@@ -80,12 +110,14 @@ public sealed class LoadCommandTests
         Assert.That((recovery.Code, recovery.Runs.Recovery), Is.EqualTo((0, ((int, int)?)(10_000, 3))));
     }
 
-    [TestCase(new[] { "--transport", "tcp" }, "--transport: 'tcp' is not one of inmemory, streams, grpc, grpc-raw.", "load")]
+    [TestCase(new[] { "--transport", "tcp" }, "--transport: 'tcp' is not one of inmemory, inmemory-raw, streams, grpc, grpc-raw, grpc-batched.", "load")]
     [TestCase(new[] { "--workload", "noop,xml" }, "--workload: 'xml' is not one of noop, json.", "load")]
     [TestCase(new[] { "--concurrency", "0,4" }, "--concurrency must be at least 1 (was 0).", "load")]
     [TestCase(new[] { "--concurrency", "a" }, "--concurrency: 'a' is not a whole number.", "load")]
     [TestCase(new[] { "--concurrency", "1,,4" }, "--concurrency: expected a comma-separated list without empty items.", "load")]
     [TestCase(new[] { "--tasks", "abc" }, "--tasks: 'abc' is not a whole number.", "load")]
+    [TestCase(new[] { "--pairs", "0" }, "--pairs must be at least 1 (was 0).", "load")]
+    [TestCase(new[] { "worker-child", "--variant", "inmemory", "--address", "x" }, "--variant: 'inmemory' is not one of grpc, streams, grpc-raw, grpc-batched.", "load worker-child")]
     [TestCase(new[] { "inflight", "--tasks", "0" }, "--tasks must be at least 1 (was 0).", "load inflight")]
     [TestCase(new[] { "recovery", "--rounds", "x" }, "--rounds: 'x' is not a whole number.", "load recovery")]
     [TestCase(new[] { "recovery", "--rouns", "3" }, "Unrecognized command or argument '--rouns'.", "load recovery")]
