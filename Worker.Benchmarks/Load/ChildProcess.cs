@@ -12,7 +12,14 @@ internal sealed class ChildProcess : IAsyncDisposable
     private readonly Process _process;
     private ProcessFigures _begin;
 
-    private ChildProcess(Process process) => _process = process;
+    private ChildProcess(Process process)
+    {
+        _process = process;
+        Exited = process.WaitForExitAsync();
+    }
+
+    /// <summary>Completes when the child exited.</summary>
+    public Task Exited { get; }
 
     public static ChildProcess Start(ChildSettings settings)
     {

@@ -109,13 +109,13 @@ internal static partial class LoadDriver
     internal static async Task<LoadResult> DriveAsync(string transport, InMemoryEngine engine, Func<CancellationToken, Task> runClient, string workload, int concurrency, int tasks, ChildProcess? child = null)
     {
         using var shutdown = new CancellationTokenSource();
-        var run = runClient(shutdown.Token);
+        var run = child?.Exited ?? runClient(shutdown.Token);
         var session = await engine.WaitForSessionAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
         var activityType = workload == "json" ? Json : NoOp;
         var input = workload == "json" ? JsonInput : NoOpInput;
 
         // JIT warm-up (tiered compilation and PGO settle) before anything is measured.
-        await PushAsync(engine, session, activityType, input, concurrency, Math.Min(tasks, 20_000), new LatencyRecorder(Math.Min(tasks, 20_000)));
+        await PushAsync(engine, session, activityType, input, concurrency, Math.Min(tasks, 20_000), new LatencyRecorder(Math.Min(tasks, 20_000)), run);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
@@ -128,12 +128,16 @@ internal static partial class LoadDriver
 
         var before = ProcessFigures.Take();
         var clock = Stopwatch.StartNew();
-        await PushAsync(engine, session, activityType, input, concurrency, tasks, latency);
+        await PushAsync(engine, session, activityType, input, concurrency, tasks, latency, run);
         clock.Stop();
         var measured = child is not null ? await child.EndAsync() : ProcessFigures.Take() - before;
 
         shutdown.Cancel();
-        await run.WaitAsync(TimeSpan.FromSeconds(30));
+        if (child is null)
+        {
+            await run.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
         var (p50, p99) = latency.Percentiles();
         using var process = Process.GetCurrentProcess();
         return new LoadResult(
@@ -151,7 +155,7 @@ internal static partial class LoadDriver
             child is null ? "in-process" : "child");
     }
 
-    private static async Task PushAsync(InMemoryEngine engine, EngineSession session, string activityType, Payload input, int concurrency, int tasks, LatencyRecorder latency)
+    private static async Task PushAsync(InMemoryEngine engine, EngineSession session, string activityType, Payload input, int concurrency, int tasks, LatencyRecorder latency, Task client)
     {
         // Concurrency 1 is ping-pong (pure latency); otherwise keep the pipeline full as the engine's buffer does.
         var window = new SemaphoreSlim(concurrency == 1 ? 1 : Math.Max(64, concurrency * 4));
@@ -173,11 +177,18 @@ internal static partial class LoadDriver
             }
         };
 
+        // A client that ends mid-run opens the window, so the loop stops instead of waiting for results that never come.
+        _ = client.ContinueWith(_ => window.Release(tasks), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         for (var i = 1; i <= tasks; i++)
         {
             if (!window.Wait(0))
             {
                 await window.WaitAsync();
+            }
+
+            if (client.IsCompleted)
+            {
+                throw Stalled(client);
             }
 
             var position = (ulong)i;
@@ -192,9 +203,18 @@ internal static partial class LoadDriver
             });
         }
 
-        await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
+        if (await Task.WhenAny(done.Task, client, Task.Delay(TimeSpan.FromMinutes(5))) != done.Task)
+        {
+            throw Stalled(client);
+        }
+
         engine.OnResultReceived = null;
     }
+
+    /// <summary>The run stopped making progress: the client ended (its failure, if any, is the inner exception) or no result came for too long.</summary>
+    private static InvalidOperationException Stalled(Task client) => client.IsCompleted
+        ? new InvalidOperationException("The worker (or bare client) stopped before every task was answered.", client.Exception?.GetBaseException())
+        : new InvalidOperationException("No result arrived for too long; the run stalled.");
 
     internal sealed record EchoRecord(int Id, string Name, long AmountCents, string[] Tags);
 }
