@@ -14,8 +14,8 @@ namespace Aion.Worker.Transport.Grpc.Internal;
 /// <remarks>
 /// Grpc.Net.Client keeps everything else: the call, its headers, message framing, size limits,
 /// status and trailers. Only the bytes' way to the socket changes. When more than
-/// <see cref="MaxBufferedBytes"/> are buffered, the write that crosses it writes them through (and
-/// waits, so a peer that stopped reading pushes back). Used by one writer at a time (the session's
+/// <see cref="MaxBufferedBytes"/> are buffered, the write that crosses it writes and flushes them
+/// (and waits, so a peer that stopped reading pushes back): every byte that left the buffer was flushed. Used by one writer at a time (the session's
 /// sending task), as the session contract guarantees.
 /// </remarks>
 internal sealed class CoalescingRequestBody : Stream
@@ -56,7 +56,7 @@ internal sealed class CoalescingRequestBody : Stream
             return ValueTask.FromException(fault);
         }
 
-        return _length == 0 || _inner is null ? default : WriteThroughAsync(flush: true, cancellationToken);
+        return _length == 0 || _inner is null ? default : WriteThroughAsync(cancellationToken);
     }
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
@@ -67,7 +67,10 @@ internal sealed class CoalescingRequestBody : Stream
         }
 
         Append(buffer.Span);
-        return _length >= MaxBufferedBytes ? WriteThroughAsync(flush: false, cancellationToken) : default;
+
+        // Flushed too: the HTTP/2 stream may keep written bytes in its connection buffer until a flush,
+        // and the session's next flush finds nothing buffered here.
+        return _length >= MaxBufferedBytes ? WriteThroughAsync(cancellationToken) : default;
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -98,13 +101,13 @@ internal sealed class CoalescingRequestBody : Stream
         _length += bytes.Length;
     }
 
-    private async ValueTask WriteThroughAsync(bool flush, CancellationToken cancellationToken)
+    private async ValueTask WriteThroughAsync(CancellationToken cancellationToken)
     {
         // The worker's token only stops the wait: a cancelled write would abort the whole call. The
         // session ends after a write that failed or was given up, and the fault is kept so the
         // buffer, possibly still being written, is never reused.
         var inner = _inner!;
-        var write = WriteAndFlushAsync(inner, _buffer.AsMemory(0, _length), flush);
+        var write = WriteAndFlushAsync(inner, _buffer.AsMemory(0, _length));
         try
         {
             await write.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -120,13 +123,10 @@ internal sealed class CoalescingRequestBody : Stream
         }
     }
 
-    private static async Task WriteAndFlushAsync(Stream inner, ReadOnlyMemory<byte> bytes, bool flush)
+    private static async Task WriteAndFlushAsync(Stream inner, ReadOnlyMemory<byte> bytes)
     {
         await inner.WriteAsync(bytes, CancellationToken.None).ConfigureAwait(false);
-        if (flush)
-        {
-            await inner.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        }
+        await inner.FlushAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>Grpc.Net.Client's request content, serialized into the body instead of straight into the HTTP/2 stream.</summary>
