@@ -89,6 +89,11 @@ internal static partial class LoadDriver
             MaxConcurrency = concurrency,
             MaxQueuedTasks = maxQueued ?? Math.Max(64, concurrency * 4),
             MaxUnackedResults = 100_000,
+
+            // Generous: on a loaded machine a 2 s registration or flush deadline (the MaxBackoff default)
+            // ends the session the driver pushes tasks to, and the row would wait for results that never come.
+            RegisterTimeout = TimeSpan.FromSeconds(30),
+            SendTimeout = TimeSpan.FromSeconds(30),
             Reconnect = new ReconnectOptions { InitialBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromSeconds(2), MaxAttempts = 5 },
         })
         .AddActivity<Payload, Payload>(NoOp, (input, _) => input)

@@ -210,11 +210,21 @@ internal sealed class FrameSender : IValueTaskSource<FrameSender.Outcome>
 
     private void OnDeadline()
     {
-        // A late tick for an operation that completed, or one re-armed for a newer operation, is ignored.
-        if (Volatile.Read(ref _state) == Waiting && _time.GetElapsedTime(Volatile.Read(ref _pendingSince)) >= _timeout)
+        // A late tick for an operation that completed is ignored; a tick that came before the deadline
+        // (timer and timestamp clocks differ slightly) re-arms for the rest.
+        if (Volatile.Read(ref _state) != Waiting)
         {
-            SettleElsewhere(Outcome.TimedOut);
+            return;
         }
+
+        var left = _timeout - _time.GetElapsedTime(Volatile.Read(ref _pendingSince));
+        if (left > TimeSpan.Zero)
+        {
+            Arm(left);
+            return;
+        }
+
+        SettleElsewhere(Outcome.TimedOut);
     }
 
     private void OnSessionEnd()
