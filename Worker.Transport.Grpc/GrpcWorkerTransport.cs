@@ -24,6 +24,14 @@ namespace Aion.Worker.Transport.Grpc;
 /// engine's status either way.
 /// </para>
 /// <para>
+/// Writes are batched: Grpc.Net.Client frames each message as usual, but into a buffer under the
+/// request body rather than straight into the HTTP/2 stream; the session's <c>FlushAsync</c> — Core
+/// calls it whenever its send queue runs empty — writes the buffer in one write and flushes it
+/// (32 KiB buffered flush early). A burst of results leaves in one DATA frame and one socket write,
+/// and a lone result leaves at once. The call, status and trailers, limits and errors stay
+/// Grpc.Net.Client's.
+/// </para>
+/// <para>
 /// Failures of Grpc.Net.Client itself (a refused connection, an unknown host, a TLS handshake, a
 /// frame it cannot parse, a reset stream) come with a status it made up; the session reports them
 /// as an <see cref="AionWorkerException"/> of kind <see cref="AionErrorKind.Connection"/>,
