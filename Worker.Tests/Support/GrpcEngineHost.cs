@@ -71,7 +71,14 @@ public sealed class GrpcEngineHost : IAsyncDisposable
     {
         foreach (var call in _calls.Keys)
         {
-            call.Abort();
+            try
+            {
+                call.Abort();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The call ended between the snapshot and the abort: Kestrel already disposed its context; nothing to kill.
+            }
         }
     }
 
