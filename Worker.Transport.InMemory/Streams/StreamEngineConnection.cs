@@ -1,10 +1,12 @@
+extern alias streams;
+
 using System.IO.Pipelines;
 using System.Threading.Channels;
 using Aion.Worker.Internal;
 using Aion.Worker.Protocol;
 using Aion.Worker.Transport.InMemory.Internal;
-using Aion.Worker.Transport.Streams;
-using Aion.Worker.Transport.Streams.Internal;
+using streams::Aion.Worker.Transport.Streams;
+using streams::Aion.Worker.Transport.Streams.Internal;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;

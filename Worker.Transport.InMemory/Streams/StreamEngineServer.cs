@@ -1,9 +1,11 @@
+extern alias streams;
+
 using System.Net;
 using System.Net.Sockets;
 using Aion.Worker.Internal;
 using Aion.Worker.Transport.InMemory.Internal;
-using Aion.Worker.Transport.Streams;
-using Aion.Worker.Transport.Streams.Internal;
+using streams::Aion.Worker.Transport.Streams;
+using streams::Aion.Worker.Transport.Streams.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace Aion.Worker.Transport.InMemory;

@@ -1,7 +1,10 @@
-using Aion.Worker.Internal;
-using Aion.Worker.Transport.Streams;
+extern alias streams;
+
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using streams::Aion.Worker.Transport.Streams;
+// StreamFrameLimits validates into the stream transport's own (compiled-in) copy.
+using OptionProblems = streams::Aion.Worker.Internal.OptionProblems;
 
 namespace Aion.Worker.Transport.InMemory;
 

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Aion.Worker.Diagnostics;
 using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Internal.Activities;
@@ -143,44 +144,9 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
     {
         var started = _runtime.Time.GetTimestamp();
         var span = WorkerTelemetry.StartActivitySpan(Task, _runtime.Settings.Identity);
-
-        var outcomes = _runtime.Outcomes;
-        WorkerToServer frame;
         try
         {
-            using (_runtime.Logger.BeginScope(this))
-            {
-                var staged = this as StagedExecution;
-                try
-                {
-                    if (Rejection is { } rejection)
-                    {
-                        frame = outcomes.Failure(Task, Protocol.ActivityErrorKind.Terminal, rejection, null);
-                    }
-                    else if (_invoker is null)
-                    {
-                        frame = outcomes.NoHandler(Task);
-                    }
-                    else
-                    {
-                        var output = await InvokeAsync(new ActivityContext(this)).ConfigureAwait(false);
-                        frame = staged is { Stages.TransformsOutbound: true }
-                            ? await staged.SuccessAsync(output).ConfigureAwait(false)
-                            : outcomes.Success(Task, output);
-                    }
-                }
-                catch (Exception ex)
-                {
-                    frame = outcomes.Classify(Task, ex, Volatile.Read(ref _cancellation)?.IsCancellationRequested == true, CancellationReason);
-                    if (staged is { Stages.TransformsOutbound: true } && frame.Result.Error?.Details is not null)
-                    {
-                        frame = await staged.TransformDetailsAsync(frame).ConfigureAwait(false);
-                    }
-                }
-
-                frame = outcomes.EnforceSizeLimit(Task, frame);
-            }
-
+            var frame = await ExecuteAsync(services: null).ConfigureAwait(false);
             Observe(frame.Result, started, span);
             await _runtime.Reporter.RecordOutcomeAsync(this, frame).ConfigureAwait(false);
             await DisposeResourcesAsync().ConfigureAwait(false);
@@ -190,6 +156,57 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
             // The span ends before the slot is freed: whoever waits for the activity sees it complete.
             span?.Dispose();
             _runtime.Reporter.Release(this);
+        }
+    }
+
+    /// <summary>
+    /// Runs the activity (interceptors first) in its log scope and builds the frame the worker reports:
+    /// the result, or the classified failure, within the size limit. The one path from handler to
+    /// outcome, shared by the worker and the in-memory package's ActivityTestEnvironment.
+    /// </summary>
+    /// <param name="services">The execution's services, when the caller provides them.</param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    internal async ValueTask<WorkerToServer> ExecuteAsync(IServiceProvider? services)
+    {
+        var outcomes = _runtime.Outcomes;
+        WorkerToServer frame;
+        using (_runtime.Logger.BeginScope(this))
+        {
+            var staged = this as StagedExecution;
+            try
+            {
+                if (Rejection is { } rejection)
+                {
+                    frame = outcomes.Failure(Task, Protocol.ActivityErrorKind.Terminal, rejection, null);
+                }
+                else if (_invoker is null)
+                {
+                    frame = outcomes.NoHandler(Task);
+                }
+                else
+                {
+                    var context = new ActivityContext(this);
+                    if (services is not null)
+                    {
+                        context.Services = services;
+                    }
+
+                    var output = await InvokeAsync(context).ConfigureAwait(false);
+                    frame = staged is { Stages.TransformsOutbound: true }
+                        ? await staged.SuccessAsync(output).ConfigureAwait(false)
+                        : outcomes.Success(Task, output);
+                }
+            }
+            catch (Exception ex)
+            {
+                frame = outcomes.Classify(Task, ex, Volatile.Read(ref _cancellation)?.IsCancellationRequested == true, CancellationReason);
+                if (staged is { Stages.TransformsOutbound: true } && frame.Result.Error?.Details is not null)
+                {
+                    frame = await staged.TransformDetailsAsync(frame).ConfigureAwait(false);
+                }
+            }
+
+            return outcomes.EnforceSizeLimit(Task, frame);
         }
     }
 
@@ -234,7 +251,8 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
         }
     }
 
-    private async ValueTask DisposeResourcesAsync()
+    /// <summary>Disposes what was registered with <see cref="DisposeAfterOutcome"/>, last first; failures are logged.</summary>
+    internal async ValueTask DisposeResourcesAsync()
     {
         List<IAsyncDisposable>? resources;
         lock (this)

@@ -25,9 +25,11 @@ internal sealed class ResultReporter(WorkerRuntime runtime)
         return runtime.Pipeline is { } pipeline ? pipeline.EnqueueResultAsync(entry) : default;
     }
 
-    /// <summary>Queues a progress heartbeat (already kept as the execution's latest) for the attached session, if any.</summary>
+    /// <summary>Queues a progress heartbeat (already kept as the execution's latest) for the attached session, if any (or hands it to the runtime's progress sink).</summary>
     public ValueTask SendProgressAsync(ActivityExecution execution, WorkerToServer frame, CancellationToken cancellationToken) =>
-        runtime.Pipeline is { } pipeline ? pipeline.EnqueueProgressAsync(execution, frame, cancellationToken) : default;
+        runtime.Pipeline is { } pipeline ? pipeline.EnqueueProgressAsync(execution, frame, cancellationToken)
+        : runtime.ProgressSink is { } sink ? sink(execution, frame, cancellationToken)
+        : default;
 
     /// <summary>Frees the execution's slot once its outcome is recorded, and lets the dispatcher use it.</summary>
     public void Release(ActivityExecution execution)

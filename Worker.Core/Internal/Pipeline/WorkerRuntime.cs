@@ -58,6 +58,13 @@ internal sealed class WorkerRuntime
     public ActivityOutcomeBuilder Outcomes { get; }
     public ResultReporter Reporter { get; }
 
+    /// <summary>
+    /// Where progress heartbeats go when no run's pipeline is attached: set by the in-memory package's
+    /// ActivityTestEnvironment, which runs activities without a pipeline and captures their progress;
+    /// <see langword="null"/> in a worker (progress is kept as the latest until the next session).
+    /// </summary>
+    public Func<ActivityExecution, WorkerToServer, CancellationToken, ValueTask>? ProgressSink { get; init; }
+
     /// <summary>How many activities run now.</summary>
     public int Running => InFlight.Running;
 
