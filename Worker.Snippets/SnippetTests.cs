@@ -139,6 +139,17 @@ public sealed partial class SnippetTests
         Assert.That(result.Error.Kind, Is.EqualTo(Aion.Worker.Protocol.ActivityErrorKind.Terminal));
     }
 
+    [Test]
+    public async Task The_testing_one_activity_snippet_reads_the_output_the_progress_and_the_cancellation()
+    {
+        var (receipt, step, cancelled) = await Readme.TestingOneActivity.RunAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.That(receipt, Is.EqualTo(new Receipt("r-42", 42)));
+        Assert.That(step, Is.EqualTo("authorizing"));
+        Assert.That(cancelled.Kind, Is.EqualTo(Aion.Worker.Protocol.ActivityErrorKind.Terminal));
+        Assert.That(cancelled.Message, Does.Contain("cancelled at the engine's request"));
+    }
+
     private static IEnumerable<string> Documents() =>
         new[] { Path.Combine(Root, "README.md") }.Concat(Directory.GetFiles(Path.Combine(Root, "docs"), "*.md").Order(StringComparer.Ordinal));
 
