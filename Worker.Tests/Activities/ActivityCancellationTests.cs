@@ -131,8 +131,8 @@ public sealed class ActivityCancellationTests
         harness.Engine.CancelActivity(WorkflowA, 3, attempt: 1);
         await task.Result.Within();
 
-        Assert.That(harness.Logs.Entries.Count(e => e.EventId.Id == 28), Is.EqualTo(4));
-        Assert.That(harness.Logs.Entries.Where(e => e.EventId.Id == 28).Select(e => e.Message.EndsWith("1 running executions cancelled", StringComparison.Ordinal)), Is.EqualTo(new[] { false, false, false, true }));
+        Assert.That(harness.Logs.GetSnapshot().Count(e => e.Id.Id == 28), Is.EqualTo(4));
+        Assert.That(harness.Logs.GetSnapshot().Where(e => e.Id.Id == 28).Select(e => e.Message.EndsWith("1 running executions cancelled", StringComparison.Ordinal)), Is.EqualTo(new[] { false, false, false, true }));
         Assert.That(context.CancellationReason, Is.EqualTo(ActivityCancellationReason.CancelRequested));
         await harness.StopAsync();
     }
@@ -153,7 +153,7 @@ public sealed class ActivityCancellationTests
         await Poll.UntilAsync(() => harness.Worker.Runtime.InFlightCount == 2);
 
         harness.Engine.CancelActivity(WorkflowB, 3);
-        await Poll.UntilAsync(() => harness.Logs.Entries.Any(e => e.EventId.Id == 28));
+        await Poll.UntilAsync(() => harness.Logs.GetSnapshot().Any(e => e.Id.Id == 28));
         probe.Release.SetResult();
         await blocking.Result.Within();
         var result = await queued.Result.Within();

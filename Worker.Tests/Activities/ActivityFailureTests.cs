@@ -3,6 +3,7 @@ using Aion.Worker.Protocol;
 using Aion.Worker.Tests.Support;
 using Aion.Worker.Transport.InMemory;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Aion.Worker.Tests.Activities;
 
@@ -143,7 +144,7 @@ public sealed class ActivityFailureTests
 
         Assert.That(result.Error.Kind, Is.EqualTo(ActivityErrorKind.Retryable));
         Assert.That(result.Error.Message, Is.EqualTo("stopped early"));
-        Assert.That(harness.Logs.Entries.Count(e => e.Level == LogLevel.Warning && e.Exception is OperationCanceledException), Is.EqualTo(1));
+        Assert.That(harness.Logs.GetSnapshot().Count(e => e.Level == LogLevel.Warning && e.Exception is OperationCanceledException), Is.EqualTo(1));
         await harness.StopAsync();
     }
 
@@ -159,7 +160,7 @@ public sealed class ActivityFailureTests
         await using var _ = harness;
 
         Assert.That(result.Result.Bytes.ToStringUtf8(), Is.EqualTo("\"done\""));
-        var entry = harness.Logs.Entries.Single(e => e.Message == "processing order 7");
+        var entry = harness.Logs.GetSnapshot().Single(e => e.Message == "processing order 7");
         var scope = ActivityScope(entry);
         Assert.That(scope, Is.Not.Null);
         Assert.That(scope!["WorkflowId"], Is.EqualTo(WorkflowId));
@@ -169,15 +170,15 @@ public sealed class ActivityFailureTests
         await harness.StopAsync();
     }
 
-    private static Dictionary<string, object?>? ActivityScope(LogEntry entry) => entry.Scopes
+    private static Dictionary<string, object?>? ActivityScope(FakeLogRecord entry) => entry.Scopes
         .OfType<IEnumerable<KeyValuePair<string, object?>>>()
         .Select(s => s.ToDictionary(p => p.Key, p => p.Value))
         .SingleOrDefault(s => s.ContainsKey("WorkflowId"));
 
     private static void AssertWarningInActivityScope(WorkerHarness harness, Exception thrown, uint attempt)
     {
-        var warnings = harness.Logs.Entries.Where(e => ReferenceEquals(e.Exception, thrown)).ToList();
-        Assert.That(warnings, Has.Count.EqualTo(1), string.Join(Environment.NewLine, harness.Logs.Entries));
+        var warnings = harness.Logs.GetSnapshot().Where(e => ReferenceEquals(e.Exception, thrown)).ToList();
+        Assert.That(warnings, Has.Count.EqualTo(1), string.Join(Environment.NewLine, harness.Logs.GetSnapshot()));
         var warning = warnings[0];
         Assert.That(warning.Level, Is.EqualTo(LogLevel.Warning));
         Assert.That(warning.Message, Does.Contain("orders.process").And.Contain(WorkflowId));

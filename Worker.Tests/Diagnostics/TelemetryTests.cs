@@ -136,7 +136,7 @@ public sealed class TelemetryTests
         await harness.Engine.Dispatch("math.ok", new Input(5), new Aion.Worker.Transport.InMemory.DispatchOptions { WorkflowId = "wf-log", Position = 4, Attempt = 1 }).Result.Within();
         await harness.StopAsync();
 
-        var entry = harness.Logs.Entries.Single(e => e.Message == "computing 5");
+        var entry = harness.Logs.GetSnapshot().Single(e => e.Message == "computing 5");
         var scope = entry.Scopes.OfType<IReadOnlyList<KeyValuePair<string, object?>>>().Single();
         Assert.That(scope, Does.Contain(new KeyValuePair<string, object?>("WorkflowId", "wf-log")));
         Assert.That(scope, Does.Contain(new KeyValuePair<string, object?>("ActivityId", 4UL)));

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Aion.Worker.Tests.Grpc;
 
@@ -19,14 +20,14 @@ public sealed class GrpcErrorReportingTests
 {
     private const string EngineStatusWording = "The engine ended the call";
 
-    private static AionWorker Worker(Uri endpoint, int maxAttempts, TestLoggerFactory? logs = null)
+    private static AionWorker Worker(Uri endpoint, int maxAttempts, FakeLogCollector? logs = null)
     {
         var options = GrpcHarness.DefaultOptions();
         options.Reconnect.MaxAttempts = maxAttempts;
         return AionWorker.CreateBuilder(options)
             .AddActivity<int, int>("test.double", (value, _) => value * 2)
             .UseGrpc(endpoint)
-            .UseLoggerFactory(logs ?? new TestLoggerFactory())
+            .UseLoggerFactory(TestLogs.Factory(logs ?? new FakeLogCollector()))
             .Build();
     }
 
@@ -42,7 +43,7 @@ public sealed class GrpcErrorReportingTests
     public async Task A_refused_connection_is_a_retryable_connection_error_that_says_the_worker_could_not_connect()
     {
         var endpoint = new Uri($"http://127.0.0.1:{ClosedPort()}");
-        var logs = new TestLoggerFactory();
+        var logs = new FakeLogCollector();
         var worker = Worker(endpoint, maxAttempts: 2, logs);
 
         var error = await RunFailure(worker);
@@ -51,7 +52,7 @@ public sealed class GrpcErrorReportingTests
         Assert.That(error.IsRetryable, Is.True);
         Assert.That(error.Message, Does.StartWith($"Could not connect to the engine at {endpoint}").And.Contain("refused"));
         Assert.That(error.Message, Does.Not.Contain(EngineStatusWording));
-        Assert.That(logs.Entries.Count(e => e.EventId.Id == 5), Is.EqualTo(1), "the first try was retried once");
+        Assert.That(logs.GetSnapshot().Count(e => e.Id.Id == 5), Is.EqualTo(1), "the first try was retried once");
     }
 
     [Test]

@@ -3,6 +3,7 @@ using Aion.Worker.Transport.Grpc;
 using Aion.Worker.Transport.InMemory;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Aion.Worker.Tests.Grpc;
 
@@ -11,7 +12,7 @@ internal sealed class GrpcHarness : IAsyncDisposable
 {
     private readonly WorkerRunner _runner = new();
 
-    private GrpcHarness(GrpcEngineHost host, AionWorker worker, TestLoggerFactory logs)
+    private GrpcHarness(GrpcEngineHost host, AionWorker worker, FakeLogCollector logs)
     {
         Host = host;
         Worker = worker;
@@ -21,7 +22,7 @@ internal sealed class GrpcHarness : IAsyncDisposable
     public GrpcEngineHost Host { get; }
     public InMemoryEngine Engine => Host.Engine;
     public AionWorker Worker { get; }
-    public TestLoggerFactory Logs { get; }
+    public FakeLogCollector Logs { get; }
     public Task? Run => _runner.Run;
 
     /// <summary>Real-clock reconnect settings, short enough for fast tests: 20 ms / 200 ms / 3 attempts.</summary>
@@ -58,10 +59,10 @@ internal sealed class GrpcHarness : IAsyncDisposable
         {
             var options = DefaultOptions();
             configure?.Invoke(options);
-            var logs = new TestLoggerFactory();
+            var logs = new FakeLogCollector();
             var builder = AionWorker.CreateBuilder(options)
                 .UseGrpc(host.Uri, transport)
-                .UseLoggerFactory(logs);
+                .UseLoggerFactory(TestLogs.Factory(logs));
             if (time is not null)
             {
                 builder.UseTimeProvider(time);
@@ -129,7 +130,7 @@ internal sealed class GrpcHarness : IAsyncDisposable
     /// <summary>Writes the worker's log and the engine's sessions to the test log.</summary>
     public void Dump()
     {
-        foreach (var entry in Logs.Entries)
+        foreach (var entry in Logs.GetSnapshot())
         {
             TestContext.Progress.WriteLine($"  log: {entry} {entry.Exception?.GetType().Name} {entry.Exception?.Message}");
         }

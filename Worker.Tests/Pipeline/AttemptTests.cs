@@ -27,10 +27,10 @@ public sealed class AttemptTests
         }
 
         gate.Release("attempt-1");
-        await Poll.UntilAsync(() => harness.Logs.Entries.Any(e => e.EventId.Id == OutcomeSupersededLogId), "the late lower outcome was logged");
+        await Poll.UntilAsync(() => harness.Logs.GetSnapshot().Any(e => e.Id.Id == OutcomeSupersededLogId), "the late lower outcome was logged");
         await Poll.UntilAsync(() => harness.Worker.RunningActivities == 0, "attempt 1 finished");
 
-        var logged = harness.Logs.Entries.Single(e => e.EventId.Id == OutcomeSupersededLogId);
+        var logged = harness.Logs.GetSnapshot().Single(e => e.Id.Id == OutcomeSupersededLogId);
         Assert.That(logged.Message, Does.Contain("wf/1").And.Contain("attempt 1"));
         Assert.That(session.Results.Select(r => r.Result.Result.Bytes.ToStringUtf8()), Is.EqualTo(new[] { "\"attempt-2\"" }));
         Assert.That(harness.Worker.Runtime.Tracker.Snapshot().Select(e => e.Attempt), Is.EqualTo(ackMode == AckMode.Auto ? Array.Empty<uint>() : new[] { 2u }));

@@ -60,7 +60,7 @@ public sealed class ConcurrencyTests
         await Poll.UntilAsync(() => harness.Worker.UnackedResults == 0, "the ack was acted on while the slot is busy");
 
         session.Drain();
-        await Poll.UntilAsync(() => harness.Logs.Entries.Any(e => e.EventId.Id == DrainReceivedLogId), "the drain frame was read while the slot is busy");
+        await Poll.UntilAsync(() => harness.Logs.GetSnapshot().Any(e => e.Id.Id == DrainReceivedLogId), "the drain frame was read while the slot is busy");
         Assert.That(session.FramesUnreadByWorker, Is.Zero);
         Assert.That(gate.HasStarted("queued"), Is.False);
 

@@ -128,7 +128,7 @@ public sealed class LivenessPumpTests
         await WaitForPumpAsync(harness);
 
         session.Drain();
-        await Poll.UntilAsync(() => harness.Logs.Entries.Any(e => e.EventId.Id == DrainReceivedLogId), "the drain was read");
+        await Poll.UntilAsync(() => harness.Logs.GetSnapshot().Any(e => e.Id.Id == DrainReceivedLogId), "the drain was read");
         await BeatOnceAsync(harness, session, "wf-running", "wf-queued");
 
         gate.Release("running");

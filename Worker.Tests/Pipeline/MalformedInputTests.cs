@@ -5,6 +5,7 @@ using Aion.Worker.Tests.Streams;
 using Aion.Worker.Transport;
 using Aion.Worker.Transport.InMemory;
 using Aion.Worker.Transport.Streams;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Aion.Worker.Tests.Pipeline;
 
@@ -114,7 +115,7 @@ public sealed class MalformedInputTests
 
         // The failed try backs off InitialBackoff (5 ms), then the unscripted next try is accepted.
         await harness.Time.WaitForTimerAsync(TimeSpan.FromMilliseconds(5));
-        var failure = harness.Logs.Entries.Single(e => e.EventId.Id == EstablishmentFailureDetailLogId);
+        var failure = harness.Logs.GetSnapshot().Single(e => e.Id.Id == EstablishmentFailureDetailLogId);
         Assert.That(failure.Exception, Is.TypeOf<AionWorkerException>());
         var error = (AionWorkerException)failure.Exception!;
         Assert.That(error.Kind, Is.EqualTo(AionErrorKind.Protocol));
@@ -147,7 +148,7 @@ public sealed class MalformedInputTests
         var result = await next.Result.Within();
 
         Assert.That(result.Result.Bytes.ToStringUtf8(), Is.EqualTo("\"after-unknown\""));
-        Assert.That(harness.Logs.Entries.Count(e => e.EventId.Id == UnknownFrameSkippedLogId), Is.EqualTo(1));
+        Assert.That(harness.Logs.GetSnapshot().Count(e => e.Id.Id == UnknownFrameSkippedLogId), Is.EqualTo(1));
         Assert.That(session.IsOpen, Is.True);
         Assert.That(sessions.Ended, Is.Empty);
 
@@ -164,7 +165,7 @@ public sealed class MalformedInputTests
         options.RegisterTimeout = TimeSpan.FromSeconds(5);
         var worker = AionWorker.CreateBuilder(options)
             .AddActivity<string, string>("echo", (input, _) => input)
-            .UseLoggerFactory(new TestLoggerFactory())
+            .UseLoggerFactory(TestLogs.Factory(new FakeLogCollector()))
             .Build();
         var ack = new ServerToWorker { RegisterAck = new RegisterAck { WorkerId = 1, Namespace = "default", HeartbeatWindowMs = 30_000 } };
         byte[] garbage = [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];

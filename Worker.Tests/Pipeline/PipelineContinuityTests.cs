@@ -249,7 +249,7 @@ public sealed class PipelineContinuityTests
         Assert.That(gate.HasStarted("next"), Is.False);
 
         second.Drain();
-        await Poll.UntilAsync(() => harness.Logs.Entries.Any(e => e.EventId.Id == DrainReceivedLogId), "the drain is read while every slot is busy");
+        await Poll.UntilAsync(() => harness.Logs.GetSnapshot().Any(e => e.Id.Id == DrainReceivedLogId), "the drain is read while every slot is busy");
         Assert.That(second.FramesUnreadByWorker, Is.Zero);
 
         harness.Engine.AckMode = AckMode.Auto;

@@ -68,7 +68,7 @@ public sealed class ResultTrackingTests
         session.Ack("wf-unknown", 5);
         session.Ack("wf-b", 6);
         session.SendBytes(TestTasks.UnknownFrame);
-        await Poll.UntilAsync(() => harness.Logs.Entries.Any(e => e.EventId.Id == TestTasks.UnknownFrameSkippedLogId), "the reader passed the unknown acks");
+        await Poll.UntilAsync(() => harness.Logs.GetSnapshot().Any(e => e.Id.Id == TestTasks.UnknownFrameSkippedLogId), "the reader passed the unknown acks");
         Assert.That(harness.Worker.UnackedResults, Is.EqualTo(1));
         Assert.That(session.IsOpen, Is.True);
         Assert.That(sessions.Ended, Is.Empty);
@@ -124,7 +124,7 @@ public sealed class ResultTrackingTests
         // The engine acks the attempt-1 result it got: the unsent attempt-2 outcome must stay.
         session.AckPending();
         session.SendBytes(TestTasks.UnknownFrame);
-        await Poll.UntilAsync(() => harness.Logs.Entries.Any(e => e.EventId.Id == TestTasks.UnknownFrameSkippedLogId), "the reader passed the ack");
+        await Poll.UntilAsync(() => harness.Logs.GetSnapshot().Any(e => e.Id.Id == TestTasks.UnknownFrameSkippedLogId), "the reader passed the ack");
         Assert.That(harness.Worker.UnackedResults, Is.EqualTo(1));
 
         // The stalled send times out, and the next session's replay delivers attempt 2's outcome.

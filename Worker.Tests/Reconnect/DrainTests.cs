@@ -97,7 +97,7 @@ public sealed class DrainTests
         var queued = harness.Engine.Dispatch("hold", "queued");
         await Poll.UntilAsync(() => harness.Worker.RunningActivities == 1 && harness.Worker.Runtime.InFlightCount == 2, "one running, one queued");
         first.Drain();
-        await Poll.UntilAsync(() => harness.Logs.Entries.Any(e => e.EventId.Id == 12), "the drain to be read");
+        await Poll.UntilAsync(() => harness.Logs.GetSnapshot().Any(e => e.Id.Id == 12), "the drain to be read");
         Assert.That(first.WorkerClosed, Is.False, "in-flight work is not abandoned");
 
         release.TrySetResult();
@@ -121,7 +121,7 @@ public sealed class DrainTests
         Assert.That(harness.Engine.Registrations, Has.Count.EqualTo(2), "re-registered");
         Assert.That(second.WorkerId, Is.Not.EqualTo(first.WorkerId));
         Assert.That(harness.Worker.CurrentRegistration?.WorkerId, Is.EqualTo(second.WorkerId));
-        Assert.That(harness.Logs.Entries.Single(e => e.EventId.Id == 3)["DelayMs"], Is.EqualTo(5.0));
+        Assert.That(harness.Logs.GetSnapshot().Single(e => e.Id.Id == 3).GetStructuredStateValue("DelayMs"), Is.EqualTo("5"));
         await harness.StopAsync();
     }
 }

@@ -199,7 +199,7 @@ public sealed class DropBudgetTests
         Assert.That(error.StatusDetail, Is.EqualTo("s3"));
         Assert.That(harness.Engine.ConnectAttempts, Is.EqualTo(3));
         Assert.That(
-            harness.Logs.Entries.Any(e => e.EventId.Id == 25 && (string?)e["WorkflowId"] == slow.WorkflowId),
+            harness.Logs.GetSnapshot().Any(e => e.Id.Id == 25 && e.GetStructuredStateValue("WorkflowId") == slow.WorkflowId),
             Is.True,
             "the outcome finished with no session is logged as unreported with its ids");
     }

@@ -27,14 +27,14 @@ public sealed class EstablishmentLoggingTests
         await harness.Engine.WaitForSessionAsync(1).Within();
         await harness.Worker.WaitForServingAsync(1);
 
-        var warning = harness.Logs.Entries.Single(e => e.EventId.Id == EstablishmentFailed);
+        var warning = harness.Logs.GetSnapshot().Single(e => e.Id.Id == EstablishmentFailed);
         Assert.That(warning.Level, Is.EqualTo(LogLevel.Warning));
         Assert.That(warning.Exception, Is.Null, "no stack trace at Warning");
         Assert.That(warning.Message, Does.Contain("engine starting").And.Contain("Unavailable").And.Contain("next try in 5 ms"));
         Assert.That(warning.Message.Split('\n'), Has.Length.EqualTo(1));
-        Assert.That(warning["ErrorKind"], Is.EqualTo(AionErrorKind.Status));
+        Assert.That(warning.GetStructuredStateValue("ErrorKind"), Is.EqualTo(nameof(AionErrorKind.Status)));
 
-        var detail = harness.Logs.Entries.Single(e => e.EventId.Id == EstablishmentFailureDetail);
+        var detail = harness.Logs.GetSnapshot().Single(e => e.Id.Id == EstablishmentFailureDetail);
         Assert.That(detail.Level, Is.EqualTo(LogLevel.Debug));
         Assert.That(detail.Exception, Is.TypeOf<AionWorkerException>());
         await harness.StopAsync();
@@ -60,15 +60,15 @@ public sealed class EstablishmentLoggingTests
         await harness.Worker.WaitForServingAsync(1);
 
         Assert.That(session.Metadata.BearerToken, Is.EqualTo("fresh-token"), "a provider failure is retried with a fresh call");
-        var warning = harness.Logs.Entries.Single(e => e.EventId.Id == EstablishmentFailed);
+        var warning = harness.Logs.GetSnapshot().Single(e => e.Id.Id == EstablishmentFailed);
         Assert.That(warning.Message, Does.Contain("The bearer token provider threw System.InvalidOperationException."));
-        Assert.That(warning["ErrorKind"], Is.EqualTo(AionErrorKind.TokenProvider));
-        foreach (var entry in harness.Logs.Entries.Where(e => e.Level > LogLevel.Debug))
+        Assert.That(warning.GetStructuredStateValue("ErrorKind"), Is.EqualTo(nameof(AionErrorKind.TokenProvider)));
+        foreach (var entry in harness.Logs.GetSnapshot().Where(e => e.Level > LogLevel.Debug))
         {
             Assert.That(entry.Message + entry.Exception, Does.Not.Contain(secret), $"{entry}");
         }
 
-        var detail = harness.Logs.Entries.Single(e => e.EventId.Id == EstablishmentFailureDetail);
+        var detail = harness.Logs.GetSnapshot().Single(e => e.Id.Id == EstablishmentFailureDetail);
         Assert.That(detail.Level, Is.EqualTo(LogLevel.Debug));
         Assert.That(detail.Exception!.InnerException!.Message, Does.Contain(secret), "the message is there for whoever enables Debug");
         await harness.StopAsync();

@@ -91,7 +91,7 @@ public sealed class EstablishmentTests
         Assert.That(error.IsRetryable, Is.True);
         Assert.That(harness.Engine.ConnectAttempts, Is.EqualTo(3));
         Assert.That(harness.Time.TimersAmong(Ms(5), Ms(10), Ms(20)), Is.EqualTo(new[] { Ms(5), Ms(10) }), "no sleep after the last try");
-        Assert.That(harness.Logs.Entries.Count(e => e.EventId.Id == 6), Is.EqualTo(1), "establishment gave up");
+        Assert.That(harness.Logs.GetSnapshot().Count(e => e.Id.Id == 6), Is.EqualTo(1), "establishment gave up");
     }
 
     [Test]

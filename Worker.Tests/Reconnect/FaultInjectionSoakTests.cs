@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Aion.Worker.Tests.Support;
 using Aion.Worker.Transport.InMemory;
 using Grpc.Core;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Aion.Worker.Tests.Reconnect;
 
@@ -50,7 +51,7 @@ public sealed class FaultInjectionSoakTests
         var engine = new InMemoryEngine(new InMemoryEngineOptions()) { RedispatchLostTasks = true };
         var loseAcks = true;
         engine.AckFilter = _ => !Volatile.Read(ref loseAcks) || Next() >= 0.1;
-        var logs = new TestLoggerFactory();
+        var logs = new FakeLogCollector();
         var worker = AionWorker.CreateBuilder(new AionWorkerOptions
             {
                 TaskQueue = "soak",
@@ -77,7 +78,7 @@ public sealed class FaultInjectionSoakTests
                 return input * input;
             })
             .UseInMemory(engine)
-            .UseLoggerFactory(logs)
+            .UseLoggerFactory(TestLogs.Factory(logs))
             .Build();
         var drops = 0;
         worker.SessionEnded += (_, _) => Interlocked.Increment(ref drops);

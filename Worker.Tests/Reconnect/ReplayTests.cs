@@ -131,7 +131,7 @@ public sealed class ReplayTests
 
         // The replay precedes every new task, so had it sent anything it would be here first.
         Assert.That(third.Results.Select(r => r.WorkflowId), Is.EqualTo(new[] { WorkflowC }));
-        Assert.That(harness.Logs.Entries.Where(e => e.EventId.Id == 9).Select(e => e["Count"]), Is.EqualTo(new object[] { 1 }), "one replay, of one entry");
+        Assert.That(harness.Logs.GetSnapshot().Where(e => e.Id.Id == 9).Select(e => e.GetStructuredStateValue("Count")), Is.EqualTo(new[] { "1" }), "one replay, of one entry");
         await harness.StopAsync();
     }
 }

@@ -2,6 +2,7 @@ using Aion.Worker.Tests.Support;
 using Aion.Worker.Transport;
 using Aion.Worker.Transport.InMemory;
 using static Aion.Worker.Tests.Support.ReconnectKit;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Aion.Worker.Tests.Reconnect;
 
@@ -18,7 +19,7 @@ public sealed class RunSessionTests
         var options = WorkerHarness.DefaultOptions();
         options.RegisterTimeout = TimeSpan.FromSeconds(5);
         options.SendTimeout = TimeSpan.FromSeconds(5);
-        var worker = gate.Register(AionWorker.CreateBuilder(options)).UseLoggerFactory(new TestLoggerFactory()).Build();
+        var worker = gate.Register(AionWorker.CreateBuilder(options)).UseLoggerFactory(TestLogs.Factory(new FakeLogCollector())).Build();
         var transport = engine.CreateTransport();
 
         var firstCall = worker.RunSessionAsync(await transport.ConnectAsync(Metadata, CancellationToken.None));

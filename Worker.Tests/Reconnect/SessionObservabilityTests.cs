@@ -1,3 +1,4 @@
+using System.Globalization;
 using Aion.Worker.Tests.Support;
 using Aion.Worker.Transport.InMemory;
 using Grpc.Core;
@@ -73,25 +74,27 @@ public sealed class SessionObservabilityTests
         fourth.Fail(Unavailable("lost 4"));
         var error = await harness.RunFailureAsync();
 
-        var entries = harness.Logs.Entries;
-        var starts = entries.Where(e => e.EventId.Id == 1).ToArray();
-        Assert.That(starts.Select(e => e["WorkerId"]), Is.EqualTo(new object[] { first.WorkerId, second.WorkerId, third.WorkerId, fourth.WorkerId }));
-        Assert.That(starts.Select(e => e["SessionId"]), Is.EqualTo(new object[] { 1L, 2L, 3L, 4L }));
-        Assert.That(starts.Select(e => e["Identity"]), Is.All.EqualTo(identity));
+        var entries = harness.Logs.GetSnapshot();
+        var starts = entries.Where(e => e.Id.Id == 1).ToArray();
+        Assert.That(starts.Select(e => e.GetStructuredStateValue("WorkerId")), Is.EqualTo(new[] { first.WorkerId, second.WorkerId, third.WorkerId, fourth.WorkerId }.Select(Invariant)));
+        Assert.That(starts.Select(e => e.GetStructuredStateValue("SessionId")), Is.EqualTo(new[] { "1", "2", "3", "4" }));
+        Assert.That(starts.Select(e => e.GetStructuredStateValue("Identity")), Is.All.EqualTo(identity));
         Assert.That(starts.Select(e => e.Level), Is.All.EqualTo(LogLevel.Information));
 
-        var drops = entries.Where(e => e.EventId.Id == 2).ToArray();
-        Assert.That(drops.Select(e => e["EndKind"]), Is.EqualTo(new object[] { SessionEndKind.Error, SessionEndKind.Error, SessionEndKind.Error }));
-        Assert.That(drops.Select(e => (int)e["MaxAttempts"]! - (int)e["Drops"]!), Is.EqualTo(new[] { 2, 1, 0 }), "budget left");
-        Assert.That(drops.Select(e => e["SessionId"]), Is.EqualTo(new object[] { 1L, 3L, 4L }));
+        var drops = entries.Where(e => e.Id.Id == 2).ToArray();
+        Assert.That(drops.Select(e => e.GetStructuredStateValue("EndKind")), Is.EqualTo(new[] { nameof(SessionEndKind.Error), nameof(SessionEndKind.Error), nameof(SessionEndKind.Error) }));
+        Assert.That(drops.Select(e => int.Parse(e.GetStructuredStateValue("MaxAttempts")!, CultureInfo.InvariantCulture) - int.Parse(e.GetStructuredStateValue("Drops")!, CultureInfo.InvariantCulture)), Is.EqualTo(new[] { 2, 1, 0 }), "budget left");
+        Assert.That(drops.Select(e => e.GetStructuredStateValue("SessionId")), Is.EqualTo(new[] { "1", "3", "4" }));
 
-        Assert.That(entries.Single(e => e.EventId.Id == 12)["SessionId"], Is.EqualTo(2L), "drain frame read");
-        Assert.That(entries.Single(e => e.EventId.Id == 3)["DelayMs"], Is.EqualTo(5.0), "drain redial");
+        Assert.That(entries.Single(e => e.Id.Id == 12).GetStructuredStateValue("SessionId"), Is.EqualTo("2"), "drain frame read");
+        Assert.That(entries.Single(e => e.Id.Id == 3).GetStructuredStateValue("DelayMs"), Is.EqualTo("5"), "drain redial");
 
-        var exhausted = entries.Single(e => e.EventId.Id == 4);
+        var exhausted = entries.Single(e => e.Id.Id == 4);
         Assert.That(exhausted.Level, Is.EqualTo(LogLevel.Error));
-        Assert.That(exhausted["Drops"], Is.EqualTo(3));
+        Assert.That(exhausted.GetStructuredStateValue("Drops"), Is.EqualTo("3"));
         Assert.That(exhausted.Exception, Is.SameAs(error));
         Assert.That(recorder.Drops, Is.EqualTo(new[] { 1, 1, 2, 3 }));
     }
+
+    private static string Invariant(ulong value) => value.ToString(CultureInfo.InvariantCulture);
 }

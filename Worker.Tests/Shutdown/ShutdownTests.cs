@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Concurrent;
 using Aion.Worker.Protocol;
 using Aion.Worker.Tests.Support;
@@ -91,7 +92,7 @@ public sealed class ShutdownTests
         Assert.That(harness.Time.GetUtcNow(), Is.EqualTo(startedAt), "no backoff was waited out");
         Assert.That(harness.Engine.ConnectAttempts, Is.EqualTo(1));
         Assert.That(
-            harness.Logs.Entries.Any(e => e.EventId.Id == 25 && (string?)e["WorkflowId"] == task.WorkflowId && (ulong?)e["ActivityId"] == task.Position),
+            harness.Logs.GetSnapshot().Any(e => e.Id.Id == 25 && e.GetStructuredStateValue("WorkflowId") == task.WorkflowId && e.GetStructuredStateValue("ActivityId") == task.Position.ToString(CultureInfo.InvariantCulture)),
             Is.True,
             "the outcome finished with no session open is logged with its ids");
     }
@@ -255,13 +256,13 @@ public sealed class ShutdownTests
             await run.Within();
 
             Assert.That(hold.Events, Is.Empty, "nothing was killed or finished");
-            var entries = harness.Logs.Entries;
-            var abandoned = entries.Single(e => e.EventId.Id == 26);
-            Assert.That((abandoned["WorkflowId"], abandoned["ActivityId"], abandoned["Attempt"]), Is.EqualTo(((object)running.WorkflowId, (object)running.Position, (object)1U)));
-            var left = entries.Single(e => e.EventId.Id == 31);
-            Assert.That((left["WorkflowId"], left["ActivityId"]), Is.EqualTo(((object)unacked.WorkflowId, (object)unacked.Position)), "a sent but unacked result");
-            var summary = entries.Single(e => e.EventId.Id == 30);
-            Assert.That((summary["Running"], summary["Unacked"]), Is.EqualTo(((object)1, (object)1)));
+            var entries = harness.Logs.GetSnapshot();
+            var abandoned = entries.Single(e => e.Id.Id == 26);
+            Assert.That((abandoned.GetStructuredStateValue("WorkflowId"), abandoned.GetStructuredStateValue("ActivityId"), abandoned.GetStructuredStateValue("Attempt")), Is.EqualTo((running.WorkflowId, running.Position.ToString(CultureInfo.InvariantCulture), "1")));
+            var left = entries.Single(e => e.Id.Id == 31);
+            Assert.That((left.GetStructuredStateValue("WorkflowId"), left.GetStructuredStateValue("ActivityId")), Is.EqualTo((unacked.WorkflowId, unacked.Position.ToString(CultureInfo.InvariantCulture))), "a sent but unacked result");
+            var summary = entries.Single(e => e.Id.Id == 30);
+            Assert.That((summary.GetStructuredStateValue("Running"), summary.GetStructuredStateValue("Unacked")), Is.EqualTo(("1", "1")));
         }
         finally
         {

@@ -1,6 +1,7 @@
 using Aion.Worker.Tests.Support;
 using Aion.Worker.Transport.InMemory;
 using Aion.Worker.Transport.Streams;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Aion.Worker.Tests.Streams;
 
@@ -22,7 +23,7 @@ public sealed class StreamWorld : IAsyncDisposable
     private readonly List<WorkerRegistration> _started = [];
     private TaskCompletionSource _startedChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private StreamWorld(InMemoryEngine engine, StreamEngineServer server, AionWorker worker, TestTime time, TestLoggerFactory logs)
+    private StreamWorld(InMemoryEngine engine, StreamEngineServer server, AionWorker worker, TestTime time, FakeLogCollector logs)
     {
         Engine = engine;
         Server = server;
@@ -47,7 +48,7 @@ public sealed class StreamWorld : IAsyncDisposable
     public StreamEngineServer Server { get; }
     public AionWorker Worker { get; }
     public TestTime Time { get; }
-    public TestLoggerFactory Logs { get; }
+    public FakeLogCollector Logs { get; }
     public Task? Run => _runner.Run;
 
     public static StreamWorld Create(
@@ -61,17 +62,17 @@ public sealed class StreamWorld : IAsyncDisposable
         StreamEngineServer server;
         var builderOptions = WorkerHarness.DefaultOptions();
         configure?.Invoke(builderOptions);
-        var logs = new TestLoggerFactory();
-        var builder = AionWorker.CreateBuilder(builderOptions).UseTimeProvider(time).UseLoggerFactory(logs);
+        var logs = new FakeLogCollector();
+        var builder = AionWorker.CreateBuilder(builderOptions).UseTimeProvider(time).UseLoggerFactory(TestLogs.Factory(logs));
         if (kind == StreamEndpointKind.Tcp)
         {
-            server = StreamEngineServer.ListenTcp(engine, options: new StreamEngineServerOptions { LoggerFactory = logs });
+            server = StreamEngineServer.ListenTcp(engine, options: new StreamEngineServerOptions { LoggerFactory = TestLogs.Factory(logs) });
             builder.UseTcp("127.0.0.1", server.Port, transportOptions);
         }
         else
         {
             var path = Path.Combine(Path.GetTempPath(), $"aion-{Guid.NewGuid():N}.sock");
-            server = StreamEngineServer.ListenUnixSocket(engine, path, new StreamEngineServerOptions { LoggerFactory = logs });
+            server = StreamEngineServer.ListenUnixSocket(engine, path, new StreamEngineServerOptions { LoggerFactory = TestLogs.Factory(logs) });
             builder.UseUnixSocket(path, transportOptions);
         }
 

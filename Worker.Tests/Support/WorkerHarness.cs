@@ -1,5 +1,6 @@
 using Aion.Worker.Transport;
 using Aion.Worker.Transport.InMemory;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Aion.Worker.Tests.Support;
 
@@ -8,7 +9,7 @@ public sealed class WorkerHarness : IAsyncDisposable
 {
     private readonly WorkerRunner _runner = new();
 
-    private WorkerHarness(AionWorker worker, InMemoryEngine engine, TestTime time, TestLoggerFactory logs)
+    private WorkerHarness(AionWorker worker, InMemoryEngine engine, TestTime time, FakeLogCollector logs)
     {
         Worker = worker;
         Engine = engine;
@@ -19,7 +20,7 @@ public sealed class WorkerHarness : IAsyncDisposable
     public AionWorker Worker { get; }
     public InMemoryEngine Engine { get; }
     public TestTime Time { get; }
-    public TestLoggerFactory Logs { get; }
+    public FakeLogCollector Logs { get; }
     public Task? Run => _runner.Run;
     public CancellationToken ShutdownToken => _runner.Token;
 
@@ -49,11 +50,11 @@ public sealed class WorkerHarness : IAsyncDisposable
         engine ??= new InMemoryEngine(engineOptions);
         var options = DefaultOptions();
         configure?.Invoke(options);
-        var logs = new TestLoggerFactory();
+        var logs = new FakeLogCollector();
         var builder = AionWorker.CreateBuilder(options)
             .UseTransport(wrapTransport is null ? engine.CreateTransport() : wrapTransport(engine.CreateTransport()))
             .UseTimeProvider(time)
-            .UseLoggerFactory(logs);
+            .UseLoggerFactory(TestLogs.Factory(logs));
         activities(builder);
         return new WorkerHarness(builder.Build(), engine, time, logs);
     }

@@ -1,6 +1,7 @@
 using Aion.Worker.Tests.Support;
 using Aion.Worker.Transport.Grpc;
 using Aion.Worker.Transport.InMemory;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Aion.Worker.Tests.Transport;
 
@@ -14,10 +15,10 @@ public sealed class GrpcTransportContractTests : TransportContractTests
         options.SendTimeout = TimeSpan.FromSeconds(5);
         var engine = new InMemoryEngine(engineOptions);
         var host = await GrpcEngineHost.StartAsync(engine).Within();
-        var logs = new TestLoggerFactory();
+        var logs = new FakeLogCollector();
         var worker = AionWorker.CreateBuilder(options)
             .UseGrpc(host.Uri)
-            .UseLoggerFactory(logs);
+            .UseLoggerFactory(TestLogs.Factory(logs));
         builder(worker);
         return new TransportPair(worker.Build(), new GrpcWorkerTransport(host.Uri), engine, TimeProvider.System, logs, host);
     }

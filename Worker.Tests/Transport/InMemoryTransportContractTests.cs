@@ -1,5 +1,6 @@
 using Aion.Worker.Tests.Support;
 using Aion.Worker.Transport.InMemory;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Aion.Worker.Tests.Transport;
 
@@ -11,11 +12,11 @@ public sealed class InMemoryTransportContractTests : TransportContractTests
         var time = new TestTime();
         engineOptions.TimeProvider = time;
         var engine = new InMemoryEngine(engineOptions);
-        var logs = new TestLoggerFactory();
+        var logs = new FakeLogCollector();
         var worker = AionWorker.CreateBuilder(options)
             .UseTransport(engine.CreateTransport())
             .UseTimeProvider(time)
-            .UseLoggerFactory(logs);
+            .UseLoggerFactory(TestLogs.Factory(logs));
         builder(worker);
         return Task.FromResult(new TransportPair(worker.Build(), engine.CreateTransport(), engine, time, logs));
     }

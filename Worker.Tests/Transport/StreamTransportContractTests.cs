@@ -2,6 +2,7 @@ using Aion.Worker.Tests.Support;
 using Aion.Worker.Transport.InMemory;
 using Aion.Worker.Transport.Streams;
 using Aion.Worker.Tests.Streams;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Aion.Worker.Tests.Transport;
 
@@ -16,8 +17,8 @@ public sealed class StreamTransportContractTests(string connector) : TransportCo
         options.RegisterTimeout = TimeSpan.FromSeconds(5);
         options.SendTimeout = TimeSpan.FromSeconds(5);
         var engine = new InMemoryEngine(engineOptions);
-        var logs = new TestLoggerFactory();
-        var worker = AionWorker.CreateBuilder(options).UseLoggerFactory(logs);
+        var logs = new FakeLogCollector();
+        var worker = AionWorker.CreateBuilder(options).UseLoggerFactory(TestLogs.Factory(logs));
         StreamEngineServer server;
         if (connector == "tcp")
         {

@@ -1,6 +1,7 @@
 using Aion.Worker.Tests.Support;
 using Aion.Worker.Transport;
 using Aion.Worker.Transport.InMemory;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Aion.Worker.Tests.Transport;
 
@@ -10,7 +11,7 @@ public sealed class TransportPair : IAsyncDisposable
     private readonly WorkerRunner _runner = new();
     private readonly IAsyncDisposable? _host;
 
-    public TransportPair(AionWorker worker, IWorkerTransport transport, InMemoryEngine engine, TimeProvider time, TestLoggerFactory logs, IAsyncDisposable? host = null)
+    public TransportPair(AionWorker worker, IWorkerTransport transport, InMemoryEngine engine, TimeProvider time, FakeLogCollector logs, IAsyncDisposable? host = null)
     {
         Worker = worker;
         Transport = transport;
@@ -27,7 +28,7 @@ public sealed class TransportPair : IAsyncDisposable
     public IWorkerTransport Transport { get; }
     public InMemoryEngine Engine { get; }
     public TimeProvider Time { get; }
-    public TestLoggerFactory Logs { get; }
+    public FakeLogCollector Logs { get; }
     public SessionRecorder Sessions { get; }
     public Task? Run => _runner.Run;
 
