@@ -50,7 +50,7 @@ public sealed class ShutdownAckTests
         var finalEnd = sessions.Ended.Last();
         Assert.That(finalEnd.End.Kind, Is.EqualTo(SessionEndKind.Shutdown));
         Assert.That(finalEnd.RunSummary?.UnackedResults.Select(r => r.WorkflowId), Is.EqualTo(new[] { "wf-a", "wf-b" }), "the final session end carries the summary");
-        var warning = harness.Logs.Entries.Single(e => e.EventId.Id == RunLeftResultsLogId);
+        var warning = harness.Logs.GetSnapshot().Single(e => e.Id.Id == RunLeftResultsLogId);
         Assert.That(warning.Level, Is.EqualTo(LogLevel.Warning));
         Assert.That(warning.Message, Does.Contain("2 results not acknowledged").And.Contain("wf-a/1#1").And.Contain("wf-b/2#1"));
         Assert.That(session.WorkerClosed, Is.True, "the worker closed the stream after the wait");
@@ -77,7 +77,7 @@ public sealed class ShutdownAckTests
 
         Assert.That(harness.Worker.LastRunSummary?.IsEmpty, Is.True);
         Assert.That(sessions.Ended.Last().RunSummary?.IsEmpty, Is.True);
-        Assert.That(harness.Logs.Entries.Any(e => e.EventId.Id == RunLeftResultsLogId), Is.False);
+        Assert.That(harness.Logs.GetSnapshot().Any(e => e.Id.Id == RunLeftResultsLogId), Is.False);
     }
 
     [Test]
@@ -143,7 +143,7 @@ public sealed class ShutdownWithAnEngineThatStopsReadingTests
         Assert.That(session.Results, Is.Empty, "nothing reached the engine");
         var summary = harness.Worker.LastRunSummary!;
         Assert.That(summary.UnackedResults.Select(r => r.WorkflowId), Is.EqualTo(new[] { "wf-a", "wf-b", "wf-c" }), "every result the engine did not confirm, with its ids");
-        var warning = harness.Logs.Entries.Single(e => e.EventId.Id == 41);
+        var warning = harness.Logs.GetSnapshot().Single(e => e.Id.Id == 41);
         Assert.That(warning.Level, Is.EqualTo(Microsoft.Extensions.Logging.LogLevel.Warning));
         Assert.That(warning.Message, Does.Contain("3 results not acknowledged").And.Contain("wf-a/1#1"));
     }

@@ -4,6 +4,7 @@ using Aion.Worker.Transport;
 using Google.Protobuf;
 using Aion.Worker.Transport.InMemory;
 using Grpc.Core;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Aion.Worker.Tests.Transport;
 
@@ -340,10 +341,10 @@ public abstract class TransportContractTests
         options.RegisterTimeout = TimeSpan.FromSeconds(5);
         options.SendTimeout = TimeSpan.FromSeconds(5);
         options.ShutdownAckTimeout = TimeSpan.FromMilliseconds(50);
-        var logs = new TestLoggerFactory();
+        var logs = new FakeLogCollector();
         var worker = AionWorker.CreateBuilder(options)
             .AddActivity<string, string>(EchoType, (input, _) => input)
-            .UseLoggerFactory(logs)
+            .UseLoggerFactory(TestLogs.Factory(logs))
             .Build();
         var session = new RecordingSession(raw.Session);
         using var shutdown = new CancellationTokenSource();
@@ -358,7 +359,7 @@ public abstract class TransportContractTests
         Assert.That(results["wf-big"].Error.Kind, Is.EqualTo(ActivityErrorKind.Terminal));
         Assert.That(results["wf-big"].Error.Message, Is.EqualTo($"input of {5 * 1024 * 1024 + 2} bytes exceeds the limit of {AionWorkerOptions.DefaultMaxTaskInputSize} (MaxTaskInputSize)"));
         Assert.That(results["wf-good"].Result.Bytes.ToStringUtf8(), Is.EqualTo("\"after\""));
-        Assert.That(logs.Entries.Count(e => e.EventId.Id == 40 && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning), Is.EqualTo(2), "each rejected task is logged with its ids");
+        Assert.That(logs.GetSnapshot().Count(e => e.Id.Id == 40 && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning), Is.EqualTo(2), "each rejected task is logged with its ids");
 
         shutdown.Cancel();
         var end = await run.Within();
