@@ -95,14 +95,14 @@ public sealed class BuiltInStageTests
             o => o.BearerToken = "token-must-not-leak");
         await quiet.StartAndRegisterAsync();
         await quiet.Engine.Dispatch("echo", "payload-must-not-leak").Result.Within();
-        await Poll.UntilAsync(() => quiet.Logs.Entries.Any(e => e.EventId.Id == FrameLoggedId && e.Message.Contains("result ack", StringComparison.Ordinal)), "the ack was logged");
+        await Poll.UntilAsync(() => quiet.Logs.GetSnapshot().Any(e => e.Id.Id == FrameLoggedId && e.Message.Contains("result ack", StringComparison.Ordinal)), "the ack was logged");
         await quiet.StopAsync();
 
-        var lines = quiet.Logs.Entries.Where(e => e.EventId.Id == FrameLoggedId).Select(e => e.Message).ToArray();
+        var lines = quiet.Logs.GetSnapshot().Where(e => e.Id.Id == FrameLoggedId).Select(e => e.Message).ToArray();
         Assert.That(lines, Has.Some.Contains("sent register"));
         Assert.That(lines, Has.Some.Contains("received task echo"));
         Assert.That(lines, Has.Some.Contains("sent result"));
-        Assert.That(quiet.Logs.Entries.Select(e => e.Message), Has.None.Contains("token-must-not-leak"));
+        Assert.That(quiet.Logs.GetSnapshot().Select(e => e.Message), Has.None.Contains("token-must-not-leak"));
         Assert.That(lines, Has.None.Contains("payload-must-not-leak"));
 
         await using var verbose = WorkerHarness.Create(
@@ -110,7 +110,7 @@ public sealed class BuiltInStageTests
         await verbose.StartAndRegisterAsync();
         await verbose.Engine.Dispatch("echo", "shown-on-request").Result.Within();
         await verbose.StopAsync();
-        Assert.That(verbose.Logs.Entries.Where(e => e.EventId.Id == FrameLoggedId).Select(e => e.Message), Has.Some.Contains("shown-on-request"));
+        Assert.That(verbose.Logs.GetSnapshot().Where(e => e.Id.Id == FrameLoggedId).Select(e => e.Message), Has.Some.Contains("shown-on-request"));
     }
 
     [Test]

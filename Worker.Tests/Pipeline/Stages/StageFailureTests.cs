@@ -30,7 +30,7 @@ public sealed class StageFailureTests
         Assert.That(boom2.GetFailure().IsRetryable, Is.True);
         Assert.That(fine.OutcomeCase, Is.EqualTo(ActivityResult.OutcomeOneofCase.Result));
         Assert.That(session.Results.Select(r => r.Session), Is.All.SameAs(session), "the session goes on");
-        Assert.That(harness.Logs.Entries.Count(e => e.EventId.Id == InboundStageFailedLogId), Is.EqualTo(1), "logged once per stage per session");
+        Assert.That(harness.Logs.GetSnapshot().Count(e => e.Id.Id == InboundStageFailedLogId), Is.EqualTo(1), "logged once per stage per session");
         await harness.StopAsync();
     }
 
@@ -52,7 +52,7 @@ public sealed class StageFailureTests
         Assert.That(failure.GetFailure(), Is.EqualTo(new ActivityFailure(ActivityErrorKind.Retryable, "The outbound stage 'BracketStage' failed on the failure details: the key vault is unreachable", null)));
         Assert.That(after.GetFailure().IsRetryable, Is.True, "the session goes on");
         Assert.That(harness.Engine.Results.Select(r => r.Result.ToString()), Has.None.Contains("4111-secret"), "the untransformed payload never left");
-        Assert.That(harness.Logs.Entries.Count(e => e.EventId.Id == OutboundStageFailedLogId), Is.EqualTo(1), "logged once per stage per session");
+        Assert.That(harness.Logs.GetSnapshot().Count(e => e.Id.Id == OutboundStageFailedLogId), Is.EqualTo(1), "logged once per stage per session");
         Assert.That(session.IsOpen, Is.True);
         await harness.StopAsync();
     }
