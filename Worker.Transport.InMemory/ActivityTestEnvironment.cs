@@ -3,6 +3,7 @@ using Aion.Worker.Codec;
 using Aion.Worker.Internal;
 using Aion.Worker.Internal.Activities;
 using Aion.Worker.Internal.Pipeline;
+using Aion.Worker.Internal.Stages;
 using Aion.Worker.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -227,7 +228,7 @@ public sealed class ActivityTestEnvironment : ActivityRegistrationBuilder<Activi
         {
             ProgressSink = run.Capture,
         };
-        var execution = runtime.CreateExecution(task, HeartbeatWindow, sessionId: 0);
+        var execution = runtime.CreateExecution(task, new WorkerRegistration(0, "default", HeartbeatWindow), sessionId: 0, RunStages.None);
         run.Begin(execution, services);
         return run;
     }
