@@ -182,7 +182,7 @@ public sealed class AionWorkerServiceBuilder : ActivityRegistrationBuilder<AionW
     }
 
     // The activity a DI scope resolves for one execution; the container disposes it with the scope.
-    private static IActivity<TInput, TOutput> Resolve<TActivity, TInput, TOutput>(ActivityContext context)
+    private static ScopedActivity<TInput, TOutput> Resolve<TActivity, TInput, TOutput>(ActivityContext context)
         where TActivity : class, IActivity<TInput, TOutput> =>
         new ScopedActivity<TInput, TOutput>(ScopeInterceptor.Services(context).GetRequiredService<TActivity>());
 

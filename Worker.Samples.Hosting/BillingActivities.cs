@@ -40,11 +40,11 @@ public sealed class ChargeActivity(PaymentGateway gateway) : IActivity<ChargeReq
 /// <summary>An interceptor resolved from the execution's scope: logs every execution's outcome.</summary>
 public sealed class AuditInterceptor(ILogger<AuditInterceptor> logger) : IActivityInterceptor
 {
-    public async ValueTask<Protocol.Payload> InterceptAsync(ActivityContext context, Protocol.Payload input, ActivityInvocation next)
+    public async ValueTask<Protocol.Payload> InterceptAsync(ActivityContext context, Protocol.Payload input, ActivityInvocation continuation)
     {
         try
         {
-            var output = await next(context, input);
+            var output = await continuation(context, input);
             logger.LogInformation("audit: {ActivityType} succeeded", context.ActivityType);
             return output;
         }

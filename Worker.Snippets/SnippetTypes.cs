@@ -32,5 +32,5 @@ public sealed class ChargeActivity(PaymentGateway gateway) : IActivity<ChargeReq
 
 public sealed class AuditInterceptor : IActivityInterceptor
 {
-    public ValueTask<Payload> InterceptAsync(ActivityContext context, Payload input, ActivityInvocation next) => next(context, input);
+    public ValueTask<Payload> InterceptAsync(ActivityContext context, Payload input, ActivityInvocation continuation) => continuation(context, input);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http;
 using System.Security.Cryptography.X509Certificates;
 using Aion.Worker.Internal;
 

@@ -1,4 +1,3 @@
-using System.Net.Http;
 using System.Security.Cryptography.X509Certificates;
 using Aion.Worker.Internal;
 using Aion.Worker.Transport.Grpc.Internal;

@@ -16,7 +16,7 @@ public sealed class EngineSession
 {
     private readonly InMemoryEngine _engine;
     private readonly bool _inMemory;
-    private IEngineStream? _stream;
+    private IEngineConnection? _stream;
     private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TaskCompletionSource<Status> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<ReceivedResult> _results = [];
@@ -26,7 +26,7 @@ public sealed class EngineSession
     private int _resultCount;
     private int _heartbeatCount;
 
-    internal EngineSession(InMemoryEngine engine, IEngineStream stream, int number, InMemoryPipe? pipe)
+    internal EngineSession(InMemoryEngine engine, IEngineConnection stream, int number, InMemoryPipe? pipe)
     {
         _engine = engine;
         _stream = stream;
@@ -287,7 +287,7 @@ public sealed class EngineSession
     }
 
     /// <summary>Reads the worker and writes scripted frames until the script ends the stream or the worker leaves.</summary>
-    private async Task<Status> PumpAsync(IEngineStream stream, CancellationToken cancellationToken)
+    private async Task<Status> PumpAsync(IEngineConnection stream, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var reading = ReadWorkerAsync(stream, stop.Token);
@@ -338,7 +338,7 @@ public sealed class EngineSession
         }
     }
 
-    private async Task ReadWorkerAsync(IEngineStream stream, CancellationToken cancellationToken)
+    private async Task ReadWorkerAsync(IEngineConnection stream, CancellationToken cancellationToken)
     {
         try
         {
@@ -362,7 +362,7 @@ public sealed class EngineSession
                         _engine.OnHeartbeat(this, frame.Heartbeat, _heartbeats);
                         break;
                     default:
-                        _engine.OnUnexpected(this, frame);
+                        _engine.OnUnexpected(frame);
                         break;
                 }
             }
@@ -403,7 +403,7 @@ public sealed class EngineSession
         ResultAck = new ResultAck { WorkflowId = result.WorkflowId, ActivityId = result.ActivityId },
     });
 
-    private async Task DrainWorkerAsync(IEngineStream stream, CancellationToken cancellationToken)
+    private async Task DrainWorkerAsync(IEngineConnection stream, CancellationToken cancellationToken)
     {
         while (await stream.ReadAsync(cancellationToken).ConfigureAwait(false) is not null)
         {

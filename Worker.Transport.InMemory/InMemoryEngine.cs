@@ -17,7 +17,7 @@ namespace Aion.Worker.Transport.InMemory;
 /// lost when a stream ends and re-dispatches it with attempt + 1 on the next session.
 /// </summary>
 /// <remarks>The engine uses no timers, so it is deterministic under a fake <see cref="TimeProvider"/>.</remarks>
-public sealed class InMemoryEngine
+public sealed class InMemoryEngine : IDisposable
 {
     private readonly Queue<ConnectionScript> _scripts = new();
     private readonly List<EngineSession> _sessions = [];
@@ -34,6 +34,7 @@ public sealed class InMemoryEngine
     private ulong _lastPosition;
     private long _sequence;
     private int _connectAttempts;
+    private int _disposed;
 
     /// <summary>Creates an engine.</summary>
     /// <param name="options">Its settings; default <see cref="InMemoryEngineOptions"/>.</param>
@@ -306,17 +307,44 @@ public sealed class InMemoryEngine
     /// <param name="stream">The engine's side of the stream.</param>
     /// <param name="cancellationToken">Stops serving (the call ends Cancelled).</param>
     /// <returns>The final status of the call.</returns>
-    public Task<Status> ServeAsync(IEngineStream stream, CancellationToken cancellationToken = default)
+    /// <exception cref="ObjectDisposedException">The engine was disposed.</exception>
+    public Task<Status> ServeAsync(IEngineConnection stream, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _connectAttempts);
         return Serve(stream, TakeScript(), null, cancellationToken);
     }
 
-    /// <summary>Stops every open stream (status Cancelled).</summary>
-    public void Stop() => _stopped.Cancel();
-
-    internal Task<Status> Serve(IEngineStream stream, ConnectionScript script, InMemoryPipe? pipe, CancellationToken cancellationToken)
+    /// <summary>Stops every open stream (status Cancelled); streams served later end at once.</summary>
+    public void Stop()
     {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _stopped.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed meanwhile: Dispose stopped every stream.
+        }
+    }
+
+    /// <summary>Stops every open stream (as <see cref="Stop"/>) and releases the engine; it serves no stream after this.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _stopped.Cancel();
+            _stopped.Dispose();
+        }
+    }
+
+    internal Task<Status> Serve(IEngineConnection stream, ConnectionScript script, InMemoryPipe? pipe, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         EngineSession session;
         lock (Gate)
         {
@@ -496,7 +524,7 @@ public sealed class InMemoryEngine
         Notify();
     }
 
-    internal void OnUnexpected(EngineSession session, WorkerToServer frame)
+    internal void OnUnexpected(WorkerToServer frame)
     {
         lock (Gate)
         {

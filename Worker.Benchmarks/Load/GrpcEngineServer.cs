@@ -67,7 +67,7 @@ internal sealed class GrpcEngineServer : IAsyncDisposable
         }
     }
 
-    private sealed class CallStream(IAsyncStreamReader<WorkerToServer> requests, IServerStreamWriter<ServerToWorker> responses, WorkerSessionMetadata metadata) : IEngineStream
+    private sealed class CallStream(IAsyncStreamReader<WorkerToServer> requests, IServerStreamWriter<ServerToWorker> responses, WorkerSessionMetadata metadata) : IEngineConnection
     {
         public WorkerSessionMetadata Metadata { get; } = metadata;
 

@@ -10,10 +10,10 @@ namespace Aion.Worker;
 /// </remarks>
 public interface IActivityInterceptor
 {
-    /// <summary>Intercepts one execution; call <paramref name="next"/> to continue.</summary>
+    /// <summary>Intercepts one execution; call <paramref name="continuation"/> to continue.</summary>
     /// <param name="context">The execution's context (ids, attempt, labels, <see cref="ActivityContext.Services"/>).</param>
     /// <param name="input">The input payload.</param>
-    /// <param name="next">The rest of the pipeline.</param>
+    /// <param name="continuation">The rest of the pipeline.</param>
     /// <returns>The encoded result.</returns>
-    ValueTask<Payload> InterceptAsync(ActivityContext context, Payload input, ActivityInvocation next);
+    ValueTask<Payload> InterceptAsync(ActivityContext context, Payload input, ActivityInvocation continuation);
 }

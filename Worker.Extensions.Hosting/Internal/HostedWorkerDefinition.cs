@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Aion.Worker.Extensions.Hosting.Internal;
 
 /// <summary>What the service builder collected for one named worker.</summary>
@@ -16,6 +18,7 @@ internal sealed class HostedWorkerDefinition(string name)
     public void Configure(Action<AionWorkerBuilder, IServiceProvider> configure) => _configure.Add(configure);
 
     /// <summary>Records an activity; a duplicate type is rejected now, not when the host starts.</summary>
+    [SuppressMessage("Usage", "CA2208:Instantiate argument exceptions correctly", Justification = "Names the activityType parameter of the public AddActivity overloads, as Aion.Worker's own builder does; the type arrives here inside the definition.")]
     public void AddActivity(ActivityDefinition definition)
     {
         if (!_activities.TryAdd(definition.ActivityType, definition))

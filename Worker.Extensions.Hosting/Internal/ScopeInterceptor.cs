@@ -13,12 +13,12 @@ internal sealed class ScopeInterceptor(IServiceScopeFactory scopes, IReadOnlyLis
     public static IServiceProvider Services(ActivityContext context) =>
         context.Services ?? throw new InvalidOperationException("This activity runs outside a hosted worker's service scope.");
 
-    public ValueTask<Payload> InterceptAsync(ActivityContext context, Payload input, ActivityInvocation next)
+    public ValueTask<Payload> InterceptAsync(ActivityContext context, Payload input, ActivityInvocation continuation)
     {
         var scope = scopes.CreateAsyncScope();
         context.Services = scope.ServiceProvider;
         context.DisposeAfterOutcome(scope);
-        return scopedInterceptors.Count == 0 ? next(context, input) : InvokeAt(0, context, input, next);
+        return scopedInterceptors.Count == 0 ? continuation(context, input) : InvokeAt(0, context, input, continuation);
     }
 
     private ValueTask<Payload> InvokeAt(int index, ActivityContext context, Payload input, ActivityInvocation last)

@@ -130,14 +130,14 @@ public sealed class HostedWorkerTests
     {
         public static List<(int ScopeId, string Type)> Seen { get; } = [];
 
-        public async ValueTask<Payload> InterceptAsync(ActivityContext context, Payload input, ActivityInvocation next)
+        public async ValueTask<Payload> InterceptAsync(ActivityContext context, Payload input, ActivityInvocation continuation)
         {
             lock (Seen)
             {
                 Seen.Add((ledger.Id, context.ActivityType));
             }
 
-            return await next(context, input);
+            return await continuation(context, input);
         }
     }
 

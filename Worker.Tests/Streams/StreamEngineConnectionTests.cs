@@ -37,6 +37,7 @@ public sealed class StreamEngineConnectionTests
         await _toEngine.Writer.CompleteAsync();
         await _serving.Within();
         _serving.Dispose();
+        _engine.Dispose();
     }
 
     private static readonly WorkerToServer Register = new() { Register = new RegisterWorker { TaskQueue = "q", ActivityTypes = { "a" } } };

@@ -53,7 +53,7 @@ public sealed class GrpcEngineHost : IAsyncDisposable
     public bool SendHeadersOnStart { get; set; }
 
     /// <summary>Wraps each call's engine stream (e.g. to stop reading).</summary>
-    public Func<IEngineStream, IEngineStream>? WrapStream { get; set; }
+    public Func<IEngineConnection, IEngineConnection>? WrapStream { get; set; }
 
     /// <summary>The request headers of every call, in arrival order.</summary>
     public IReadOnlyList<Metadata> RequestHeaders => [.. _requestHeaders];
@@ -183,7 +183,7 @@ public sealed class GrpcEngineHost : IAsyncDisposable
                     await context.WriteResponseHeadersAsync([]);
                 }
 
-                IEngineStream stream = new CallStream(requestStream, responseStream, context, ToMetadata(context.RequestHeaders));
+                IEngineConnection stream = new CallStream(requestStream, responseStream, context, ToMetadata(context.RequestHeaders));
                 if (host.WrapStream is { } wrap)
                 {
                     stream = wrap(stream);
@@ -207,7 +207,7 @@ public sealed class GrpcEngineHost : IAsyncDisposable
         IAsyncStreamReader<WorkerToServer> requests,
         IServerStreamWriter<ServerToWorker> responses,
         ServerCallContext context,
-        WorkerSessionMetadata metadata) : IEngineStream
+        WorkerSessionMetadata metadata) : IEngineConnection
     {
         public WorkerSessionMetadata Metadata { get; } = metadata;
 
@@ -223,7 +223,7 @@ public sealed class GrpcEngineHost : IAsyncDisposable
 }
 
 /// <summary>An engine stream that can stop reading the worker (HTTP/2 flow control then pushes back on the worker's writes).</summary>
-public sealed class PausableEngineStream(IEngineStream inner) : IEngineStream
+public sealed class PausableEngineStream(IEngineConnection inner) : IEngineConnection
 {
     private volatile TaskCompletionSource? _paused;
 

@@ -64,7 +64,7 @@ internal sealed class GrpcWorkerSession : IWorkerSession
         Task write;
         lock (_gate)
         {
-            write = _write = _call.RequestStream.WriteAsync(frame);
+            write = _write = _call.RequestStream.WriteAsync(frame, CancellationToken.None);
         }
 
         try

@@ -6,7 +6,7 @@ using Grpc.Core;
 
 namespace Aion.Worker.Transport.InMemory.Internal;
 
-/// <summary>One in-process stream: the worker's <see cref="IWorkerSession"/> and the engine's <see cref="IEngineStream"/>, with gRPC's end semantics.</summary>
+/// <summary>One in-process stream: the worker's <see cref="IWorkerSession"/> and the engine's <see cref="IEngineConnection"/>, with gRPC's end semantics.</summary>
 /// <remarks>
 /// The worker's frames travel in batches: sends collect in a list and <c>FlushAsync</c> (Core calls
 /// it when its queue runs empty) hands the whole list to the engine in one channel write; the engine
@@ -32,7 +32,7 @@ internal sealed class InMemoryPipe
 
     public IWorkerSession Worker { get; }
 
-    public IEngineStream Engine { get; }
+    public IEngineConnection Engine { get; }
 
     /// <summary>When set, the worker's sends never complete (a peer that stopped reading).</summary>
     public volatile bool StallWorkerSends;
@@ -167,7 +167,7 @@ internal sealed class InMemoryPipe
         }
     }
 
-    private sealed class EngineSide(InMemoryPipe pipe, WorkerSessionMetadata metadata) : IEngineStream
+    private sealed class EngineSide(InMemoryPipe pipe, WorkerSessionMetadata metadata) : IEngineConnection
     {
         private List<WorkerToServer>? _batch;
         private int _next;

@@ -18,7 +18,7 @@ namespace Aion.Worker.Transport.InMemory;
 /// transport: reads the hello frame into <see cref="Metadata"/>, lets the engine serve the stream, then
 /// writes the end frame with the status the engine returned.
 /// </summary>
-public sealed class StreamEngineConnection : IEngineStream, IAsyncDisposable
+public sealed class StreamEngineConnection : IEngineConnection, IAsyncDisposable
 {
     private static readonly WorkerSessionMetadata NoMetadata = new([], string.Empty, null);
 
@@ -140,14 +140,7 @@ public sealed class StreamEngineConnection : IEngineStream, IAsyncDisposable
 
         _writer.Abort();
         await _stream.DisposeAsync().ConfigureAwait(false);
-        try
-        {
-            await _writer.Completion.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // The loop records its own failure.
-        }
+        await _writer.DisposeAsync().ConfigureAwait(false);
 
         await _pipeReader.CompleteAsync().ConfigureAwait(false);
     }

@@ -12,7 +12,7 @@ namespace Aion.Worker.Transport.Streams.Internal;
 /// A full queue (a peer that stopped reading) makes senders wait; <see cref="FlushAsync(CancellationToken)"/> waits
 /// until every frame queued before it was written and flushed.
 /// </summary>
-internal sealed class FrameWriter
+internal sealed class FrameWriter : IAsyncDisposable
 {
     /// <summary>Flush early once this many bytes are buffered, so a long queue does not buffer unboundedly.</summary>
     internal const int FlushThreshold = 64 * 1024;
@@ -52,15 +52,20 @@ internal sealed class FrameWriter
 
     /// <summary>Queues a frame; completes at once unless the queue is full.</summary>
     /// <exception cref="ChannelClosedException">The writer was completed or failed (the failure is the inner exception).</exception>
-    public ValueTask EnqueueAsync(in OutboundFrame frame, CancellationToken cancellationToken)
+    public ValueTask EnqueueAsync(in OutboundFrame frame, CancellationToken cancellationToken) =>
+        TryEnqueue(frame) ? default : EnqueueSlowAsync(frame, cancellationToken);
+
+    /// <summary>Queues a frame if the queue has room.</summary>
+    /// <returns><see langword="false"/> when the queue is full or the writer was completed.</returns>
+    public bool TryEnqueue(in OutboundFrame frame)
     {
-        if (_queue.Writer.TryWrite(frame))
+        if (!_queue.Writer.TryWrite(frame))
         {
-            Interlocked.Increment(ref _queued);
-            return default;
+            return false;
         }
 
-        return EnqueueSlowAsync(frame, cancellationToken);
+        Interlocked.Increment(ref _queued);
+        return true;
     }
 
     /// <summary>Completes when every frame queued before the call was written and flushed.</summary>
@@ -100,6 +105,27 @@ internal sealed class FrameWriter
         {
             // Only wakes the loop.
         }
+        catch (ObjectDisposedException)
+        {
+            // Disposed: the loop has stopped already.
+        }
+    }
+
+    /// <summary>Aborts (if not done yet), waits until the loop stopped, and releases the writer's resources.</summary>
+    /// <remarks>A caller that must also close the stream underneath calls <see cref="Abort"/>, closes it, then disposes.</remarks>
+    public async ValueTask DisposeAsync()
+    {
+        Abort();
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The loop records its own failure (Fault).
+        }
+
+        _abort.Dispose();
     }
 
     private async ValueTask EnqueueSlowAsync(OutboundFrame frame, CancellationToken cancellationToken)

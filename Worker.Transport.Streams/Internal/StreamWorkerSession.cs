@@ -166,10 +166,10 @@ internal sealed class StreamWorkerSession : IWorkerSession
         ValueTask<bool> read;
         try
         {
-            if (Ended() is { } ended)
+            if (HasEnded(out var endError))
             {
                 ExitRead();
-                return ended;
+                return endError is null ? new ValueTask<InboundFrame>(InboundFrame.EndOfStream) : ValueTask.FromException<InboundFrame>(endError);
             }
 
             read = _frames.ReadAsync(cancellationToken);
@@ -419,21 +419,23 @@ internal sealed class StreamWorkerSession : IWorkerSession
         }
     }
 
-    private ValueTask<InboundFrame>? Ended()
+    /// <summary>Whether the stream already ended; <paramref name="error"/> is what every later receive throws, <see langword="null"/> after a clean end.</summary>
+    private bool HasEnded(out Exception? error)
     {
         if (_readFault is { } fault)
         {
-            return ValueTask.FromException<InboundFrame>(fault);
+            error = fault;
+            return true;
         }
 
         if (Volatile.Read(ref _endStatus)?.Value is { } status)
         {
-            return status.StatusCode == StatusCode.OK
-                ? new ValueTask<InboundFrame>(InboundFrame.EndOfStream)
-                : ValueTask.FromException<InboundFrame>(new RpcException(status));
+            error = status.StatusCode == StatusCode.OK ? null : new RpcException(status);
+            return true;
         }
 
-        return null;
+        error = null;
+        return false;
     }
 
     private InboundFrame Decode(bool frame)

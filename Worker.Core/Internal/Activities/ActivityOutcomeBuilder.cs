@@ -29,7 +29,7 @@ internal sealed class ActivityOutcomeBuilder
     public bool Accepts(string contentType) => _acceptedContentTypes.Contains(contentType);
 
     /// <summary>The TERMINAL failure for a task whose activity type has no handler.</summary>
-    public WorkerToServer NoHandler(ActivityTask task) =>
+    public static WorkerToServer NoHandler(ActivityTask task) =>
         Failure(task, ActivityErrorKind.Terminal, $"No handler is registered for activity type '{task.ActivityType}' on this worker.", null);
 
     /// <summary>The result frame for a returned value (TERMINAL when the engine does not accept its content type).</summary>
@@ -50,7 +50,7 @@ internal sealed class ActivityOutcomeBuilder
     }
 
     /// <summary>A failure frame.</summary>
-    public WorkerToServer Failure(ActivityTask task, ActivityErrorKind kind, string message, Payload? details)
+    public static WorkerToServer Failure(ActivityTask task, ActivityErrorKind kind, string message, Payload? details)
     {
         var error = new ActivityError { Kind = kind, Message = message ?? string.Empty };
         if (details is not null)

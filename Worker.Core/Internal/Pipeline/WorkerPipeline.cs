@@ -12,7 +12,7 @@ namespace Aion.Worker.Internal.Pipeline;
 /// detaches it when its session ended; at detach the dead session's leftovers are resolved before
 /// the next one attaches. Writers never wait on a detached pipeline.
 /// </summary>
-internal sealed class WorkerPipeline
+internal sealed class WorkerPipeline : IAsyncDisposable
 {
     private readonly WorkerRuntime _runtime;
     private readonly Channel<OutboundItem> _outbound;
@@ -128,7 +128,7 @@ internal sealed class WorkerPipeline
     public void Wake() => _dispatcher.Wake();
 
     /// <summary>Ends the run's pipeline: the dispatcher stops, both channels complete, and whatever they still hold is resolved.</summary>
-    public async Task CompleteAsync()
+    public async ValueTask DisposeAsync()
     {
         if (ReferenceEquals(_runtime.Pipeline, this))
         {

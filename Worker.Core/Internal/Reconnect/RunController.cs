@@ -97,7 +97,7 @@ internal sealed class RunController
         }
         finally
         {
-            await pipeline.CompleteAsync().ConfigureAwait(false);
+            await pipeline.DisposeAsync().ConfigureAwait(false);
         }
 
         _events.Ended(result, 0, _settlement.Summary());
@@ -142,7 +142,7 @@ internal sealed class RunController
         }
         finally
         {
-            await pipeline.CompleteAsync().ConfigureAwait(false);
+            await pipeline.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -197,6 +197,7 @@ internal sealed class RunController
         pipeline.Attach(session);
         var end = await session.Completion.ConfigureAwait(false);
         pipeline.Detach(session);
+        session.Dispose();
         return (end, session);
     }
 

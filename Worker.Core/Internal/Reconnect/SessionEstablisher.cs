@@ -1,7 +1,6 @@
 using Aion.Worker.Diagnostics;
 using Aion.Worker.Internal.Pipeline;
 using Aion.Worker.Internal.Session;
-using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Protocol;
 using Aion.Worker.Transport;
 
@@ -96,10 +95,7 @@ internal sealed class SessionEstablisher(WorkerRuntime runtime, Backoff backoff,
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
             CleanUpAbandoned(attempt);
-            if (shutdown.IsCancellationRequested)
-            {
-                throw new OperationCanceledException(shutdown);
-            }
+            shutdown.ThrowIfCancellationRequested();
 
             throw new AionWorkerException(
                 AionErrorKind.RegisterTimeout,

@@ -8,9 +8,9 @@ namespace Aion.Worker.Internal.Session;
 /// enqueue), a write pump (replay first, then the outbound channel → send), the liveness pump and
 /// the finisher for a drain or shutdown, over one <see cref="IWorkerSession"/>. It records how the
 /// session ended; <see cref="Completion"/> completes once every pump stopped and the transport was
-/// disposed.
+/// disposed. Its owner disposes it after <see cref="Completion"/> (and the pipeline's detach).
 /// </summary>
-internal sealed class SessionAdapter
+internal sealed class SessionAdapter : IDisposable
 {
     private readonly WorkerRuntime _runtime;
     private readonly WorkerPipeline _pipeline;
@@ -172,6 +172,9 @@ internal sealed class SessionAdapter
         _finisher.AckArrived();
     }
 
+    /// <summary>Releases the end signal; call once <see cref="Completion"/> completed (every pump stopped).</summary>
+    public void Dispose() => _end.Dispose();
+
     internal void OnDrain()
     {
         if (!_drainSeen)
@@ -197,7 +200,6 @@ internal sealed class SessionAdapter
         }
 
         await Task.WhenAll(reading, writing, cancels, finishing).ConfigureAwait(false);
-        _end.Dispose();
         var settings = _runtime.Settings;
         return SessionEndClassifier.Classify(
             _endKind,

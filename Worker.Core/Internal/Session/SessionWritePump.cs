@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Aion.Worker.Internal.Pipeline;
-using Aion.Worker.Protocol;
 
 namespace Aion.Worker.Internal.Session;
 

@@ -146,7 +146,7 @@ internal sealed class WorkerTelemetry
         }
 
         labels.TryGetValue(AionWorkerDiagnostics.TraceStateLabel, out var traceState);
-        return System.Diagnostics.ActivityContext.TryParse(traceParent, traceState, isRemote: true, out System.Diagnostics.ActivityContext context) ? context : default;
+        return System.Diagnostics.ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context) ? context : default;
     }
 
     public static string OutcomeName(Protocol.ActivityResult result) => result.OutcomeCase == Protocol.ActivityResult.OutcomeOneofCase.Result

@@ -2,8 +2,8 @@ using Aion.Worker.Protocol;
 
 namespace Aion.Worker.Transport.InMemory;
 
-/// <summary>The engine's side of one worker stream, so one <see cref="InMemoryEngine"/> can serve any transport (in-process, gRPC, sockets).</summary>
-public interface IEngineStream
+/// <summary>The engine's side of one worker connection (a stream or call), so one <see cref="InMemoryEngine"/> can serve any transport (in-process, gRPC, sockets).</summary>
+public interface IEngineConnection
 {
     /// <summary>The call metadata the worker sent (namespaces, subject, bearer token).</summary>
     WorkerSessionMetadata Metadata { get; }
