@@ -5,6 +5,7 @@ using Aion.Worker.Internal.Stages;
 using Aion.Worker.Pipeline;
 using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Protocol;
+using Aion.Worker.Transport;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
@@ -64,6 +65,19 @@ internal sealed class WorkerRuntime
     /// <see langword="null"/> in a worker (progress is kept as the latest until the next session).
     /// </summary>
     public Func<ActivityExecution, WorkerToServer, CancellationToken, ValueTask>? ProgressSink { get; init; }
+
+    /// <summary>
+    /// Wraps every session above the <see cref="SessionCallGuard"/>: where session middleware plugs in.
+    /// Set by tests only, until the public session middleware lands.
+    /// </summary>
+    internal Func<IWorkerSession, IWorkerSession>? SessionMiddleware { get; set; }
+
+    /// <summary>The session the worker uses for one a transport opened (or the caller passed in): the one-sender/one-receiver guard directly around it, then the middleware.</summary>
+    public IWorkerSession OpenSession(IWorkerSession transportSession)
+    {
+        IWorkerSession session = new SessionCallGuard(transportSession);
+        return SessionMiddleware is { } middleware ? middleware(session) : session;
+    }
 
     /// <summary>How many activities run now.</summary>
     public int Running => InFlight.Running;
