@@ -17,6 +17,7 @@ namespace Aion.Worker;
 /// pushes with bounded concurrency, reports their results, and survives drops, drains and restarts
 /// without losing a result it computed.
 /// </summary>
+[DebuggerDisplay("{DebuggerDisplay,nq}")]
 public sealed class AionWorker
 {
     private readonly WorkerRuntime _runtime;
@@ -97,6 +98,10 @@ public sealed class AionWorker
     public AionWorkerStatus Status => _status.Current;
 
     internal WorkerRuntime Runtime => _runtime;
+
+    // Lock-free reads only: the debugger may have stopped a thread that holds a lock.
+    private string DebuggerDisplay =>
+        $"{_runtime.Settings.Identity}: {Status}; {RunningActivities} running, {_runtime.Tracker.CountUnlocked} unacked";
 
     internal RunController Controller => _controller;
 

@@ -11,6 +11,7 @@ namespace Aion.Worker.Internal.Pipeline;
 
 /// <summary>One task from receipt to outcome: queued, then running, then done.</summary>
 /// <remarks>Also the log scope of the activity (workflow id, activity id, attempt, type), so the scope costs no allocation.</remarks>
+[DebuggerDisplay("{DebuggerDisplay,nq}")]
 internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePair<string, object?>>
 {
     private const int Queued = 0;
@@ -301,6 +302,10 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
     }
 
     IEnumerator IEnumerable.GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)this).GetEnumerator();
+
+    private string DebuggerDisplay =>
+        $"{Task.ActivityType} {Key.WorkflowId}/{Key.Position} attempt {Key.Attempt}: {Volatile.Read(ref _state) switch { Queued => "queued", Running => "running", _ => "done" }}" +
+        $"{(CancellationReason == ActivityCancellationReason.None ? string.Empty : $", cancelled ({CancellationReason})")}, session {SessionId}";
 
     public override string ToString() => $"WorkflowId:{Key.WorkflowId} ActivityId:{Key.Position} Attempt:{Key.Attempt} ActivityType:{Task.ActivityType}";
 }

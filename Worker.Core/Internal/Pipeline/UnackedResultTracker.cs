@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Aion.Worker.Protocol;
 
 namespace Aion.Worker.Internal.Pipeline;
@@ -40,6 +41,7 @@ internal enum AckOutcome
 /// a lower attempt never replaces a higher one; an ack removes an entry only when the entry's current
 /// outcome was sent on the acking session.
 /// </summary>
+[DebuggerDisplay("{DebuggerDisplay,nq}")]
 internal sealed class UnackedResultTracker
 {
     private readonly Lock _gate = new();
@@ -50,6 +52,11 @@ internal sealed class UnackedResultTracker
 
     /// <summary>The encoded bytes of every tracked result.</summary>
     public long Bytes => Volatile.Read(ref _bytes);
+
+    /// <summary>The entry count without the lock, for the debugger display only (a stopped thread may hold the lock).</summary>
+    internal int CountUnlocked => _entries.Count;
+
+    private string DebuggerDisplay => $"{_entries.Count} unacked; session {_currentSession}: {_awaitingAckOnCurrent} sent and awaiting ack";
 
     public int Count
     {

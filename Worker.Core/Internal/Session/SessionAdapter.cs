@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Aion.Worker.Internal.Pipeline;
 using Aion.Worker.Transport;
 
@@ -10,6 +11,7 @@ namespace Aion.Worker.Internal.Session;
 /// session ended; <see cref="Completion"/> completes once every pump stopped and the transport was
 /// disposed. Its owner disposes it after <see cref="Completion"/> (and the pipeline's detach).
 /// </summary>
+[DebuggerDisplay("{DebuggerDisplay,nq}")]
 internal sealed class SessionAdapter : IDisposable
 {
     private readonly WorkerRuntime _runtime;
@@ -79,6 +81,18 @@ internal sealed class SessionAdapter : IDisposable
 
     /// <summary>When the last ack arrived (the RegisterAck at first), for the stalled-tracker rule.</summary>
     public long LastAckTimestamp => Volatile.Read(ref _lastAckTimestamp);
+
+    private string DebuggerDisplay
+    {
+        get
+        {
+            var state = IsEnded ? $"ended ({_endKind}{(_endError is null ? string.Empty : $": {_endError.Message}")})"
+                : IsFinishing ? "finishing"
+                : !_started ? "not started"
+                : _replayed ? "serving" : "replaying";
+            return $"Session {Id}, worker {Registration.WorkerId} in '{Registration.Namespace}': {state}{(_drainSeen ? ", drain seen" : string.Empty)}";
+        }
+    }
 
     /// <summary>Starts the pumps (the pipeline attached the session and took the replay snapshot).</summary>
     internal void Start(TrackedResult[] replay)
