@@ -41,61 +41,16 @@ internal sealed class SessionCallGuard : IWorkerSession
         ReceiveAsync,
     }
 
-    /// <summary>The transport's session underneath.</summary>
-    public IWorkerSession Inner => _inner;
-
     public ChannelReader<ActivityCancelRequest>? CancelRequests => _inner.CancelRequests;
 
-    public ValueTask SendAsync(WorkerToServer frame, CancellationToken cancellationToken)
-    {
-        Enter(ref _sending, Call.SendAsync);
-        ValueTask pending;
-        try
-        {
-            pending = _inner.SendAsync(frame, cancellationToken);
-        }
-        catch
-        {
-            Volatile.Write(ref _sending, Idle);
-            throw;
-        }
+    public ValueTask SendAsync(WorkerToServer frame, CancellationToken cancellationToken) =>
+        Sending(Call.SendAsync, static (session, sent, token) => session.SendAsync(sent!, token), frame, cancellationToken);
 
-        return ExitSendingWhenDone(pending);
-    }
+    public ValueTask FlushAsync(CancellationToken cancellationToken) =>
+        Sending(Call.FlushAsync, static (session, _, token) => session.FlushAsync(token), null, cancellationToken);
 
-    public ValueTask FlushAsync(CancellationToken cancellationToken)
-    {
-        Enter(ref _sending, Call.FlushAsync);
-        ValueTask pending;
-        try
-        {
-            pending = _inner.FlushAsync(cancellationToken);
-        }
-        catch
-        {
-            Volatile.Write(ref _sending, Idle);
-            throw;
-        }
-
-        return ExitSendingWhenDone(pending);
-    }
-
-    public ValueTask CompleteAsync(CancellationToken cancellationToken)
-    {
-        Enter(ref _sending, Call.CompleteAsync);
-        ValueTask pending;
-        try
-        {
-            pending = _inner.CompleteAsync(cancellationToken);
-        }
-        catch
-        {
-            Volatile.Write(ref _sending, Idle);
-            throw;
-        }
-
-        return ExitSendingWhenDone(pending);
-    }
+    public ValueTask CompleteAsync(CancellationToken cancellationToken) =>
+        Sending(Call.CompleteAsync, static (session, _, token) => session.CompleteAsync(token), null, cancellationToken);
 
     public bool TryReceive(out InboundFrame frame)
     {
@@ -156,8 +111,21 @@ internal sealed class SessionCallGuard : IWorkerSession
             "each call after the previous one completed (a send and a receive may overlap). Session middleware that sends or receives from another task must not overlap the worker's calls.");
     }
 
-    private ValueTask ExitSendingWhenDone(ValueTask pending)
+    /// <summary>One call on the sending side (static lambdas: no allocation per call).</summary>
+    private ValueTask Sending(Call call, Func<IWorkerSession, WorkerToServer?, CancellationToken, ValueTask> operation, WorkerToServer? frame, CancellationToken cancellationToken)
     {
+        Enter(ref _sending, call);
+        ValueTask pending;
+        try
+        {
+            pending = operation(_inner, frame, cancellationToken);
+        }
+        catch
+        {
+            Volatile.Write(ref _sending, Idle);
+            throw;
+        }
+
         if (pending.IsCompleted)
         {
             Volatile.Write(ref _sending, Idle);
