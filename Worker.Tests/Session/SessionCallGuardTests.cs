@@ -95,6 +95,43 @@ public sealed class SessionCallGuardTests
         await third;
     }
 
+    [Test]
+    public async Task Calls_that_complete_at_once_allocate_nothing_in_the_guard()
+    {
+        var guard = new SessionCallGuard(new ImmediateSession());
+        var frame = new WorkerToServer();
+        for (var i = 0; i < 100; i++)
+        {
+            await guard.SendAsync(frame, CancellationToken.None);
+            await guard.FlushAsync(CancellationToken.None);
+            guard.TryReceive(out _);
+            await guard.ReceiveAsync(CancellationToken.None);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            await guard.SendAsync(frame, CancellationToken.None);
+            await guard.FlushAsync(CancellationToken.None);
+            guard.TryReceive(out _);
+            await guard.ReceiveAsync(CancellationToken.None);
+        }
+
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+
+    /// <summary>A session whose every call completes at once.</summary>
+    private sealed class ImmediateSession : IWorkerSession
+    {
+        public ValueTask SendAsync(WorkerToServer frame, CancellationToken cancellationToken) => default;
+
+        public ValueTask<InboundFrame> ReceiveAsync(CancellationToken cancellationToken) => new(InboundFrame.EndOfStream);
+
+        public ValueTask CompleteAsync(CancellationToken cancellationToken) => default;
+
+        public ValueTask DisposeAsync() => default;
+    }
+
     /// <summary>Session middleware that breaks the rule: while the worker's registration send is pending, it sends from a second task.</summary>
     private sealed class TwoTaskSender(IWorkerSession inner, TaskCompletionSource<Task> secondSend) : IWorkerSession
     {
