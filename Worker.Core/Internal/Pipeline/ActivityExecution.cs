@@ -178,11 +178,11 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
             {
                 if (Rejection is { } rejection)
                 {
-                    frame = outcomes.Failure(Task, Protocol.ActivityErrorKind.Terminal, rejection, null);
+                    frame = ActivityOutcomeBuilder.Failure(Task, Protocol.ActivityErrorKind.Terminal, rejection, null);
                 }
                 else if (_invoker is null)
                 {
-                    frame = outcomes.NoHandler(Task);
+                    frame = ActivityOutcomeBuilder.NoHandler(Task);
                 }
                 else
                 {
