@@ -16,11 +16,12 @@ public sealed class SessionCallGuardTests
     public async Task A_middleware_that_sends_from_two_tasks_gets_the_one_sender_rule_and_the_worker_goes_on()
     {
         var registerGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var harness = WorkerHarness.Create(
-            builder => builder.AddActivity<string, string>("echo", (input, _) => input),
-            wrapTransport: inner => new RegisterGatedTransport(inner, registerGate.Task));
         var secondSend = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
-        harness.Worker.Runtime.SessionMiddleware = session => new TwoTaskSender(session, secondSend);
+        await using var harness = WorkerHarness.Create(
+            builder => builder
+                .AddActivity<string, string>("echo", (input, _) => input)
+                .ConfigurePipeline(pipeline => pipeline.AddSessionMiddleware((_, session) => new TwoTaskSender(session, secondSend))),
+            wrapTransport: inner => new RegisterGatedTransport(inner, registerGate.Task));
 
         harness.Start();
         var second = await secondSend.Task.Within();

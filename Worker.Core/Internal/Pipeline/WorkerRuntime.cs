@@ -67,17 +67,10 @@ internal sealed class WorkerRuntime
     public Func<ActivityExecution, WorkerToServer, CancellationToken, ValueTask>? ProgressSink { get; init; }
 
     /// <summary>
-    /// Wraps every session above the <see cref="SessionCallGuard"/>: where session middleware plugs in.
-    /// Set by tests only, until the public session middleware lands.
+    /// The session the worker uses for one a transport opened (or the caller passed in): the
+    /// one-sender/one-receiver guard directly around it; the session middleware (<see cref="Stages"/>) wraps the result.
     /// </summary>
-    internal Func<IWorkerSession, IWorkerSession>? SessionMiddleware { get; set; }
-
-    /// <summary>The session the worker uses for one a transport opened (or the caller passed in): the one-sender/one-receiver guard directly around it, then the middleware.</summary>
-    public IWorkerSession OpenSession(IWorkerSession transportSession)
-    {
-        IWorkerSession session = new SessionCallGuard(transportSession);
-        return SessionMiddleware is { } middleware ? middleware(session) : session;
-    }
+    public IWorkerSession OpenSession(IWorkerSession transportSession) => new SessionCallGuard(transportSession);
 
     /// <summary>How many activities run now.</summary>
     public int Running => InFlight.Running;
