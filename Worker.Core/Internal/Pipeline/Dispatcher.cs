@@ -13,8 +13,8 @@ namespace Aion.Worker.Internal.Pipeline;
 internal sealed class Dispatcher
 {
     private readonly AsyncSignal _wake = new();
-    private readonly WorkerRuntime runtime;
-    private readonly WorkerPipeline pipeline;
+    private readonly WorkerRuntime _runtime;
+    private readonly WorkerPipeline _pipeline;
     private readonly WorkerSettings _settings;
     private readonly TimeProvider _time;
     private readonly StageAdmission? _admission;
@@ -24,8 +24,8 @@ internal sealed class Dispatcher
 
     public Dispatcher(WorkerRuntime runtime, WorkerPipeline pipeline, RunStages stages)
     {
-        this.runtime = runtime;
-        this.pipeline = pipeline;
+        _runtime = runtime;
+        _pipeline = pipeline;
         _settings = runtime.Settings;
         _time = runtime.Time;
         _admission = stages.DecidesAdmission ? new StageAdmission(runtime, pipeline, stages) : null;
@@ -41,7 +41,7 @@ internal sealed class Dispatcher
     {
         while (!runEnd.IsCancellationRequested)
         {
-            var session = pipeline.Attached;
+            var session = _pipeline.Attached;
             if (session is null || !session.IsStarted || session.IsEnded || session.IsFinishing)
             {
                 await _wake.WaitAsync().ConfigureAwait(false);
@@ -79,7 +79,7 @@ internal sealed class Dispatcher
     private bool Step(SessionAdapter session, out TimeSpan? stallLeft)
     {
         stallLeft = null;
-        if (pipeline.Shutdown.IsCancellationRequested)
+        if (_pipeline.Shutdown.IsCancellationRequested)
         {
             if (!session.Replayed)
             {
@@ -99,10 +99,10 @@ internal sealed class Dispatcher
             return false;
         }
 
-        var running = runtime.InFlight.Running;
+        var running = _runtime.InFlight.Running;
         if (running < _settings.MaxConcurrency)
         {
-            var tracker = runtime.Tracker;
+            var tracker = _runtime.Tracker;
             var tracked = tracker.Count;
             var trackedBytes = tracker.Bytes;
 
@@ -110,26 +110,26 @@ internal sealed class Dispatcher
             if (tracked + running < _settings.MaxUnackedResults && trackedBytes < _settings.MaxUnackedResultBytes)
             {
                 _roomBlockedSince = 0;
-                pipeline.Inbound.ReadPast(false);
+                _pipeline.Inbound.ReadPast(false);
                 if (_admission is not null)
                 {
                     // Filters pick the task, the inbound stages decide about it (RunAsync awaits them).
-                    if (_admission.TryTake(session, out var candidate))
+                    if (_admission.TryTake(out var candidate))
                     {
                         _candidate = candidate;
                         return true;
                     }
                 }
-                else if (pipeline.Inbound.TryTake(out var execution))
+                else if (_pipeline.Inbound.TryTake(out var execution))
                 {
                     if (execution.SessionId == session.Id)
                     {
-                        runtime.Start(execution);
+                        _runtime.Start(execution);
                     }
                     else
                     {
                         // Queued by a session that ended: the engine re-dispatches it.
-                        runtime.InFlight.Discard(execution);
+                        _runtime.InFlight.Discard(execution);
                     }
 
                     return true;
@@ -138,7 +138,7 @@ internal sealed class Dispatcher
             else if (tracked > 0)
             {
                 // The tracker, not concurrency, blocks: the acks that free it may sit behind queued tasks.
-                pipeline.Inbound.ReadPast(true);
+                _pipeline.Inbound.ReadPast(true);
                 stallLeft = StallTimeLeft(session);
                 if (stallLeft <= TimeSpan.Zero)
                 {
@@ -148,7 +148,7 @@ internal sealed class Dispatcher
             }
         }
 
-        if (session.DrainSeen && pipeline.Inbound.Count == 0 && runtime.InFlight.Running == 0)
+        if (session.DrainSeen && _pipeline.Inbound.Count == 0 && _runtime.InFlight.Running == 0)
         {
             session.BeginFinish(SessionEndKind.Drain);
             return true;
@@ -160,7 +160,7 @@ internal sealed class Dispatcher
     /// <summary>The error of a stalled session: what the tracker holds, what is queued ahead of the acks, and every bound.</summary>
     private AionWorkerException StallError(int tracked, long trackedBytes, int running)
     {
-        var inbound = pipeline.Inbound;
+        var inbound = _pipeline.Inbound;
         var queued = inbound.Count;
         var queuedBytes = inbound.QueuedBytes;
         var ahead = inbound.ReadPastExhausted

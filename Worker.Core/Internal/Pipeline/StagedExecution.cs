@@ -37,7 +37,7 @@ internal sealed class StagedExecution : ActivityExecution
     {
         var (transformed, failure) = await TransformAsync(OutboundPayloadKind.Result, output).ConfigureAwait(false);
         return transformed is null
-            ? Runtime.Outcomes.Failure(Task, ActivityErrorKind.Retryable, failure!, null)
+            ? ActivityOutcomeBuilder.Failure(Task, ActivityErrorKind.Retryable, failure!, null)
             : Runtime.Outcomes.Success(Task, transformed);
     }
 
@@ -48,12 +48,12 @@ internal sealed class StagedExecution : ActivityExecution
         var (transformed, failure) = await TransformAsync(OutboundPayloadKind.FailureDetails, error.Details).ConfigureAwait(false);
         if (transformed is null)
         {
-            return Runtime.Outcomes.Failure(Task, ActivityErrorKind.Retryable, failure!, null);
+            return ActivityOutcomeBuilder.Failure(Task, ActivityErrorKind.Retryable, failure!, null);
         }
 
         return Runtime.Outcomes.Accepts(transformed.ContentType)
-            ? Runtime.Outcomes.Failure(Task, error.Kind, error.Message, transformed)
-            : Runtime.Outcomes.Failure(Task, error.Kind, $"{error.Message} (details could not be encoded: content type '{transformed.ContentType}' is not accepted by the engine)", null);
+            ? ActivityOutcomeBuilder.Failure(Task, error.Kind, error.Message, transformed)
+            : ActivityOutcomeBuilder.Failure(Task, error.Kind, $"{error.Message} (details could not be encoded: content type '{transformed.ContentType}' is not accepted by the engine)", null);
     }
 
     /// <summary>Sends progress after the outbound stages; a failing transform drops this frame.</summary>

@@ -70,7 +70,7 @@ internal sealed class WorkerRuntime
     /// The session the worker uses for one a transport opened (or the caller passed in): the
     /// one-sender/one-receiver guard directly around it; the session middleware (<see cref="Stages"/>) wraps the result.
     /// </summary>
-    public IWorkerSession OpenSession(IWorkerSession transportSession) => new SessionCallGuard(transportSession);
+    public static IWorkerSession OpenSession(IWorkerSession transportSession) => new SessionCallGuard(transportSession);
 
     /// <summary>How many activities run now.</summary>
     public int Running => InFlight.Running;

@@ -70,7 +70,7 @@ internal sealed class RunController
     /// <summary>Serves one already-open session, as the public single-session entry.</summary>
     public async Task<SessionEnd> RunSessionAsync(IWorkerSession session, CancellationToken shutdown)
     {
-        session = _runtime.OpenSession(session);
+        session = WorkerRuntime.OpenSession(session);
         WorkerRegistration registration;
         try
         {

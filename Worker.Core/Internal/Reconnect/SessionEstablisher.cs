@@ -123,7 +123,7 @@ internal sealed class SessionEstablisher(WorkerRuntime runtime, Backoff backoff,
     {
         var token = await ResolveTokenAsync(cancellationToken).ConfigureAwait(false);
         var metadata = new WorkerSessionMetadata(_settings.Namespaces, _settings.Subject, token);
-        var session = runtime.OpenSession(await transport.ConnectAsync(metadata, cancellationToken).ConfigureAwait(false));
+        var session = WorkerRuntime.OpenSession(await transport.ConnectAsync(metadata, cancellationToken).ConfigureAwait(false));
         try
         {
             session = runtime.Stages.Wrap(session, runtime);

@@ -1,7 +1,6 @@
 using Aion.Worker.Internal.Pipeline;
 using Aion.Worker.Pipeline;
 using Aion.Worker.Transport;
-using Microsoft.Extensions.Logging;
 
 namespace Aion.Worker.Internal.Stages;
 

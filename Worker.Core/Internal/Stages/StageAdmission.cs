@@ -1,3 +1,4 @@
+using Aion.Worker.Internal.Activities;
 using Aion.Worker.Internal.Pipeline;
 using Aion.Worker.Internal.Session;
 using Aion.Worker.Pipeline;
@@ -40,7 +41,7 @@ internal sealed class StageAdmission : IDisposable
     }
 
     /// <summary>Takes the first queued task of the served session that every filter lets start now.</summary>
-    public bool TryTake(SessionAdapter session, out ActivityExecution execution) =>
+    public bool TryTake(out ActivityExecution execution) =>
         _pipeline.Inbound.TryTakeAdmissible(_choose, _discard, out execution);
 
     /// <summary>Runs the inbound stages on <paramref name="execution"/> and starts, fails or discards it.</summary>
@@ -175,7 +176,7 @@ internal sealed class StageAdmission : IDisposable
     {
         (execution as StagedExecution)?.ReleaseReservation();
         var kind = decision.IsRetryable ? ActivityErrorKind.Retryable : ActivityErrorKind.Terminal;
-        var frame = _runtime.Outcomes.Failure(execution.Task, kind, decision.Message!, null);
+        var frame = ActivityOutcomeBuilder.Failure(execution.Task, kind, decision.Message!, null);
         _pipeline.Inbound.Settle();
 
         // Reported and tracked like any outcome; the task never ran, so no slot is freed.

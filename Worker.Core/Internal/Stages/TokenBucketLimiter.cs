@@ -85,6 +85,7 @@ internal sealed class TokenBucketLimiter : ReplenishingRateLimiter
 
     protected override void Dispose(bool disposing)
     {
+        base.Dispose(disposing);
         if (!disposing)
         {
             return;
