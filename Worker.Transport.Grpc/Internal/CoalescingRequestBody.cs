@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http;
 
 namespace Aion.Worker.Transport.Grpc.Internal;
 

@@ -211,11 +211,7 @@ internal sealed class StreamWorkerSession : IWorkerSession
             throw WriteFailure(fault);
         }
 
-        if (!EnterWrite())
-        {
-            throw new ObjectDisposedException(nameof(StreamWorkerSession));
-        }
-
+        ObjectDisposedException.ThrowIf(!EnterWrite(), this);
         _closed = true;
         Write(OutboundFrame.ForPayload(StreamFrameKind.Close, []));
         await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
@@ -287,14 +283,21 @@ internal sealed class StreamWorkerSession : IWorkerSession
             return ValueTask.FromException(Faulted(ex));
         }
 
-        if (flush.IsCompletedSuccessfully && !flush.Result.IsCanceled)
+        if (!flush.IsCompletedSuccessfully)
         {
-            Flushed();
-            ExitWrite();
-            return default;
+            return AwaitFlushAsync(flush, cancellationToken);
         }
 
-        return AwaitFlushAsync(flush, cancellationToken);
+        // Read once: a completed flush's result is consumed here, never awaited again.
+        var result = flush.Result;
+        if (result.IsCanceled)
+        {
+            return AwaitFlushAsync(new ValueTask<FlushResult>(result), cancellationToken);
+        }
+
+        Flushed();
+        ExitWrite();
+        return default;
     }
 
     private async ValueTask AwaitFlushAsync(ValueTask<FlushResult> flush, CancellationToken cancellationToken)

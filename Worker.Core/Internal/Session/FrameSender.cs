@@ -45,7 +45,6 @@ internal sealed class FrameSender : IValueTaskSource<FrameSender.Outcome>
     private long _pendingSince;
     private int _state;
     private ITimer? _watchdog;
-    private CancellationTokenRegistration _endRegistration;
     private int _unflushed;
     private int _unflushedLiveness;
     private bool _unflushedLiveResult;
@@ -147,7 +146,8 @@ internal sealed class FrameSender : IValueTaskSource<FrameSender.Outcome>
         if (_watchdog is null)
         {
             _watchdog = _time.CreateTimer(static s => ((FrameSender)s!).OnDeadline(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _endRegistration = _sessionEnd.UnsafeRegister(static s => ((FrameSender)s!).OnSessionEnd(), this);
+            // Not kept: it fires when the session ends, and the session's end source is disposed after that.
+            _ = _sessionEnd.UnsafeRegister(static s => ((FrameSender)s!).OnSessionEnd(), this);
         }
 
         _wait.Reset();
