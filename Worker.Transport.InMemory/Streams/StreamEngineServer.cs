@@ -4,8 +4,6 @@ using System.Net;
 using System.Net.Sockets;
 using Aion.Worker.Internal;
 using Aion.Worker.Transport.InMemory.Internal;
-using streams::Aion.Worker.Transport.Streams;
-using streams::Aion.Worker.Transport.Streams.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace Aion.Worker.Transport.InMemory;
