@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Threading.Channels;
-using Google.Protobuf;
 
 namespace Aion.Worker.Transport.Streams.Internal;
 
@@ -230,21 +228,7 @@ internal sealed class FrameWriter : IAsyncDisposable
 
     private int Write(in OutboundFrame frame)
     {
-        var total = StreamFraming.HeaderSize + frame.Size;
-        var span = _writer.GetSpan(total);
-        BinaryPrimitives.WriteUInt32BigEndian(span, (uint)frame.Size);
-        span[4] = (byte)frame.Kind;
-        var payload = span.Slice(StreamFraming.HeaderSize, frame.Size);
-        if (frame.Message is { } message)
-        {
-            message.WriteTo(payload);
-        }
-        else
-        {
-            frame.Raw.AsSpan().CopyTo(payload);
-        }
-
-        _writer.Advance(total);
+        var total = frame.WriteTo(_writer);
         _written++;
         return total;
     }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Aion.Worker.Protocol;
@@ -250,23 +249,8 @@ internal sealed class StreamWorkerSession : IWorkerSession
     /// <summary>Encodes one frame straight into the writer's memory (header, then payload).</summary>
     private void Write(in OutboundFrame frame)
     {
-        var total = StreamFraming.HeaderSize + frame.Size;
-        var span = _pipeWriter.GetSpan(total);
-        BinaryPrimitives.WriteUInt32BigEndian(span, (uint)frame.Size);
-        span[4] = (byte)frame.Kind;
-        var payload = span.Slice(StreamFraming.HeaderSize, frame.Size);
-        if (frame.Message is { } message)
-        {
-            message.WriteTo(payload);
-        }
-        else
-        {
-            frame.Raw.AsSpan().CopyTo(payload);
-        }
-
-        _pipeWriter.Advance(total);
+        _unflushedBytes += frame.WriteTo(_pipeWriter);
         _unflushedFrames++;
-        _unflushedBytes += total;
     }
 
     /// <summary>Flushes everything buffered; the caller entered the write (<see cref="EnterWrite"/>), this leaves it.</summary>
