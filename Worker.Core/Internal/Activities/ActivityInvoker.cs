@@ -195,15 +195,7 @@ internal sealed class ContextFactoryInvoker<TInput, TOutput>(Func<ActivityContex
         }
         finally
         {
-            switch (activity)
-            {
-                case IAsyncDisposable asyncDisposable:
-                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
-                    break;
-                case IDisposable disposable:
-                    disposable.Dispose();
-                    break;
-            }
+            await Disposal.DisposeAsync(activity).ConfigureAwait(false);
         }
     }
 }

@@ -80,15 +80,7 @@ internal sealed class RunStages
         {
             try
             {
-                switch (stage)
-                {
-                    case IAsyncDisposable asyncDisposable:
-                        await asyncDisposable.DisposeAsync().ConfigureAwait(false);
-                        break;
-                    case IDisposable disposable:
-                        disposable.Dispose();
-                        break;
-                }
+                await Disposal.DisposeAsync(stage).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
