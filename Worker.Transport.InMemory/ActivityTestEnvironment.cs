@@ -189,7 +189,7 @@ public sealed class ActivityTestEnvironment : ActivityRegistrationBuilder<Activi
     {
         ArgumentException.ThrowIfNullOrEmpty(activityType);
         ArgumentNullException.ThrowIfNull(input);
-        var task = CreateTask(activityType, input, options ?? DispatchOptions.Default);
+        var task = (options ?? DispatchOptions.Default).CreateTask(activityType, input, ref _lastPosition);
 
         ActivityRegistry registry;
         IPayloadCodec codec;
@@ -248,32 +248,6 @@ public sealed class ActivityTestEnvironment : ActivityRegistrationBuilder<Activi
         {
             return await run.Completion.ConfigureAwait(false);
         }
-    }
-
-    private ActivityTask CreateTask(string activityType, Payload input, DispatchOptions options)
-    {
-        var task = new ActivityTask
-        {
-            WorkflowId = new WorkflowId { Uuid = options.WorkflowId ?? Guid.NewGuid().ToString() },
-            ActivityId = new ActivityId { SequencePosition = options.Position ?? Interlocked.Increment(ref _lastPosition) },
-            ActivityType = activityType,
-            Input = input,
-            Attempt = options.Attempt,
-        };
-        if (options.RunId is not null)
-        {
-            task.RunId = new RunId { Uuid = options.RunId };
-        }
-
-        if (options.Labels is not null)
-        {
-            foreach (var (name, value) in options.Labels)
-            {
-                task.Labels[name] = value;
-            }
-        }
-
-        return task;
     }
 
     /// <inheritdoc />

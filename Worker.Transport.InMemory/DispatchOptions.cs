@@ -1,3 +1,5 @@
+using Aion.Worker.Protocol;
+
 namespace Aion.Worker.Transport.InMemory;
 
 /// <summary>Field values of a task the <see cref="InMemoryEngine"/> dispatches.</summary>
@@ -19,4 +21,31 @@ public sealed record DispatchOptions
 
     /// <summary>Display-only labels.</summary>
     public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    /// <summary>The task these options describe: a fresh workflow id and the next position where they give none.</summary>
+    internal ActivityTask CreateTask(string activityType, Payload input, ref ulong lastPosition)
+    {
+        var task = new ActivityTask
+        {
+            WorkflowId = new WorkflowId { Uuid = WorkflowId ?? Guid.NewGuid().ToString() },
+            ActivityId = new ActivityId { SequencePosition = Position ?? Interlocked.Increment(ref lastPosition) },
+            ActivityType = activityType,
+            Input = input,
+            Attempt = Attempt,
+        };
+        if (RunId is not null)
+        {
+            task.RunId = new RunId { Uuid = RunId };
+        }
+
+        if (Labels is not null)
+        {
+            foreach (var (name, value) in Labels)
+            {
+                task.Labels[name] = value;
+            }
+        }
+
+        return task;
+    }
 }

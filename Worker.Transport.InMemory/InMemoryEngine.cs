@@ -219,26 +219,7 @@ public sealed class InMemoryEngine : IDisposable
     public DispatchedTask Dispatch(string activityType, Payload input, DispatchOptions? options = null)
     {
         options ??= DispatchOptions.Default;
-        var task = new ActivityTask
-        {
-            WorkflowId = new WorkflowId { Uuid = options.WorkflowId ?? Guid.NewGuid().ToString() },
-            ActivityId = new ActivityId { SequencePosition = options.Position ?? Interlocked.Increment(ref _lastPosition) },
-            ActivityType = activityType,
-            Input = input,
-            Attempt = options.Attempt,
-        };
-        if (options.RunId is not null)
-        {
-            task.RunId = new RunId { Uuid = options.RunId };
-        }
-
-        if (options.Labels is not null)
-        {
-            foreach (var (name, value) in options.Labels)
-            {
-                task.Labels[name] = value;
-            }
-        }
+        var task = options.CreateTask(activityType, input, ref _lastPosition);
 
         var dispatched = new DispatchedTask(task);
         EngineSession? target;
