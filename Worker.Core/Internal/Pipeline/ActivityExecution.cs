@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using Aion.Worker.Diagnostics;
 using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Internal.Activities;
 using Aion.Worker.Protocol;
@@ -148,7 +147,7 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
         try
         {
             var frame = await ExecuteAsync(services: null).ConfigureAwait(false);
-            Observe(frame.Result, started, span);
+            _runtime.Telemetry.RecordOutcome(frame.Result, Task.ActivityType, _runtime.IdentityTag, _runtime.Time.GetElapsedTime(started), span);
             await _runtime.Reporter.RecordOutcomeAsync(this, frame).ConfigureAwait(false);
             await DisposeResourcesAsync().ConfigureAwait(false);
         }
@@ -225,31 +224,6 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
         return index == interceptors.Count
             ? _invoker!.InvokeAsync(input, context, _runtime.Codec)
             : interceptors[index].InterceptAsync(context, input, (nextContext, nextInput) => InvokeAt(index + 1, nextContext, nextInput));
-    }
-
-    private void Observe(ActivityResult result, long started, Activity? span)
-    {
-        var outcome = WorkerTelemetry.OutcomeName(result);
-        var typeTag = new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.ActivityType, Task.ActivityType);
-        var outcomeTag = new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.Outcome, outcome);
-        if (result.OutcomeCase == ActivityResult.OutcomeOneofCase.Result)
-        {
-            _runtime.Telemetry.TasksCompleted.Add(1, _runtime.IdentityTag, typeTag);
-        }
-        else
-        {
-            _runtime.Telemetry.TasksFailed.Add(1, _runtime.IdentityTag, typeTag, outcomeTag);
-        }
-
-        _runtime.Telemetry.ActivityDuration.Record(_runtime.Time.GetElapsedTime(started).TotalSeconds, _runtime.IdentityTag, typeTag, outcomeTag);
-        if (span is not null)
-        {
-            span.SetTag(AionWorkerDiagnostics.Tags.Outcome, outcome);
-            if (result.OutcomeCase == ActivityResult.OutcomeOneofCase.Error)
-            {
-                span.SetStatus(ActivityStatusCode.Error, result.Error.Message);
-            }
-        }
     }
 
     /// <summary>Disposes what was registered with <see cref="DisposeAfterOutcome"/>, last first; failures are logged.</summary>

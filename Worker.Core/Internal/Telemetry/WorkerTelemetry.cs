@@ -149,6 +149,32 @@ internal sealed class WorkerTelemetry
         return System.Diagnostics.ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context) ? context : default;
     }
 
+    /// <summary>Records an activity's outcome: the completed or failed counter, its duration, and the outcome on its span.</summary>
+    public void RecordOutcome(Protocol.ActivityResult result, string activityType, KeyValuePair<string, object?> identityTag, TimeSpan elapsed, Activity? span)
+    {
+        var outcome = OutcomeName(result);
+        var typeTag = new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.ActivityType, activityType);
+        var outcomeTag = new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.Outcome, outcome);
+        if (result.OutcomeCase == Protocol.ActivityResult.OutcomeOneofCase.Result)
+        {
+            TasksCompleted.Add(1, identityTag, typeTag);
+        }
+        else
+        {
+            TasksFailed.Add(1, identityTag, typeTag, outcomeTag);
+        }
+
+        ActivityDuration.Record(elapsed.TotalSeconds, identityTag, typeTag, outcomeTag);
+        if (span is not null)
+        {
+            span.SetTag(AionWorkerDiagnostics.Tags.Outcome, outcome);
+            if (result.OutcomeCase == Protocol.ActivityResult.OutcomeOneofCase.Error)
+            {
+                span.SetStatus(ActivityStatusCode.Error, result.Error.Message);
+            }
+        }
+    }
+
     public static string OutcomeName(Protocol.ActivityResult result) => result.OutcomeCase == Protocol.ActivityResult.OutcomeOneofCase.Result
         ? "success"
         : result.Error.Kind == Protocol.ActivityErrorKind.Terminal ? "terminal" : "retryable";
