@@ -23,17 +23,28 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public static ChildProcess Start(ChildSettings settings)
     {
+        var host = Environment.ProcessPath ?? "dotnet";
+        var prefix = ProfilerControl.ChildPrefix();
         var start = new ProcessStartInfo
         {
-            FileName = Environment.ProcessPath ?? "dotnet",
+            FileName = prefix.Length > 0 ? prefix[0] : host,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = false,
             UseShellExecute = false,
         };
 
+        // Under a profiler (AION_LOAD_CHILD_PREFIX), the prefix's arguments, then the host.
+        if (prefix.Length > 0)
+        {
+            foreach (var argument in prefix.Skip(1).Append(host))
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+
         // Under `dotnet Aion.Worker.Benchmarks.dll` the host is dotnet: name the assembly; under the apphost, the apphost is enough.
-        if (Path.GetFileNameWithoutExtension(start.FileName).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
         {
             start.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
         }
@@ -43,7 +54,9 @@ internal sealed class ChildProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        return new ChildProcess(Process.Start(start) ?? throw new InvalidOperationException("The worker process did not start."));
+        var process = Process.Start(start) ?? throw new InvalidOperationException("The worker process did not start.");
+        Console.Error.WriteLine($"# worker child: pid {process.Id} ({settings.Variant})");
+        return new ChildProcess(process);
     }
 
     /// <summary>The measured run starts: the child notes its counters.</summary>

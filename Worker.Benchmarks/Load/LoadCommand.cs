@@ -11,7 +11,8 @@ namespace Aion.Worker.Benchmarks.Load;
 /// <param name="Arguments">The arguments after <c>load</c>, echoed in the report's header.</param>
 /// <param name="WorkerProcess">Run the worker (or bare client) of the gRPC and stream rows in a child process.</param>
 /// <param name="Pairs">Runs of every row, alternating the transports; medians are printed after the single runs.</param>
-internal sealed record LoadSettings(string[] Transports, string[] Workloads, int[] Concurrencies, int? Tasks, string[] Arguments, bool WorkerProcess = false, int Pairs = 1);
+/// <param name="Warmup">Tasks pushed before every measured run, so tiered JIT and PGO have settled.</param>
+internal sealed record LoadSettings(string[] Transports, string[] Workloads, int[] Concurrencies, int? Tasks, string[] Arguments, bool WorkerProcess = false, int Pairs = 1, int Warmup = LoadDriver.DefaultWarmup);
 
 /// <summary>The child process of a <c>--worker-process</c> row (<c>load worker-child …</c>, started by the driver).</summary>
 /// <param name="Variant">What runs: <c>grpc</c>, <c>streams</c>, <c>grpc-raw</c> or <c>grpc-batched</c>.</param>
@@ -61,9 +62,10 @@ internal static class LoadCommand
                 + "the row's worker CPU, work items and bytes per task are the child's. In-memory rows stay in this process.",
         };
         var pairs = Cli.Cli.AtLeast("--pairs", 1, 1, "Runs of every row, alternating the transports in each round; with more than one, the medians follow the single runs.");
+        var warmup = Cli.Cli.AtLeast("--warmup", 1, LoadDriver.DefaultWarmup, "Tasks pushed before every measured run (tiered JIT and PGO settle); profiles want more.");
         var load = new Command("load", "Throughput: pushes tasks through a worker and an engine; one report row per transport, workload and concurrency.")
         {
-            transport, workload, concurrency, tasks, workerProcess, pairs,
+            transport, workload, concurrency, tasks, workerProcess, pairs, warmup,
         };
         load.SetAction(parse => handlers.Throughput(new LoadSettings(
             Cli.Cli.ValueOr(parse, transport, defaultTransports),
@@ -72,7 +74,8 @@ internal static class LoadCommand
             parse.GetValue(tasks),
             parse.Tokens.Skip(1).Select(token => token.Value).ToArray(),
             parse.GetValue(workerProcess),
-            parse.GetValue(pairs))));
+            parse.GetValue(pairs),
+            parse.GetValue(warmup))));
 
         var variant = Cli.Cli.NameList("--variant", ChildVariants, ["grpc"], "What the child runs");
         var address = new Option<string>("--address") { Description = "The engine's URI (gRPC) or TCP port (streams).", Required = true };

@@ -15,6 +15,12 @@ internal static partial class LoadDriver
     internal const string NoOp = "bench.noop";
     internal const string Json = "bench.json";
 
+    /// <summary>Tasks pushed before each measured run unless <c>--warmup</c> says otherwise.</summary>
+    internal const int DefaultWarmup = 20_000;
+
+    /// <summary>Tasks pushed before each measured run (<c>--warmup</c>).</summary>
+    private static int s_warmup = DefaultWarmup;
+
     internal static readonly Payload NoOpInput = new() { ContentType = "application/json", Bytes = ByteString.CopyFromUtf8("""{"n":1}""") };
     internal static readonly Payload JsonInput = new() { ContentType = "application/json", Bytes = ByteString.CopyFromUtf8("""{"id":42,"name":"bench","amountCents":1999,"tags":["a","b"]}""") };
 
@@ -22,6 +28,7 @@ internal static partial class LoadDriver
     public static async Task<int> RunAsync(LoadSettings settings)
     {
         var (transports, workloads, concurrencies, args) = (settings.Transports, settings.Workloads, settings.Concurrencies, settings.Arguments);
+        s_warmup = settings.Warmup;
 
         Console.WriteLine($"# Aion.Worker load driver — {TimeProvider.System.GetUtcNow():yyyy-MM-dd} — {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         Console.WriteLine($"# command: dotnet run -c Release --project Worker.Benchmarks -- load {string.Join(' ', args)}");
@@ -120,7 +127,7 @@ internal static partial class LoadDriver
         var input = workload == "json" ? JsonInput : NoOpInput;
 
         // JIT warm-up (tiered compilation and PGO settle) before anything is measured.
-        await PushAsync(engine, session, activityType, input, concurrency, Math.Min(tasks, 20_000), new LatencyRecorder(Math.Min(tasks, 20_000)), run);
+        await PushAsync(engine, session, activityType, input, concurrency, s_warmup, new LatencyRecorder(s_warmup), run);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
@@ -131,10 +138,12 @@ internal static partial class LoadDriver
             await child.BeginAsync();
         }
 
+        await ProfilerControl.EnableAsync();
         var before = ProcessFigures.Take();
         var clock = Stopwatch.StartNew();
         await PushAsync(engine, session, activityType, input, concurrency, tasks, latency, run);
         clock.Stop();
+        await ProfilerControl.DisableAsync();
         var measured = child is not null ? await child.EndAsync() : ProcessFigures.Take() - before;
 
         shutdown.Cancel();

@@ -86,6 +86,21 @@ public sealed class LoadCommandTests
     }
 
     [Test]
+    public async Task Warmup_is_carried_into_the_settings_and_must_be_positive()
+    {
+        var (code, _, _, runs) = await RunAsync("--warmup", "300000");
+        Assert.That(code, Is.Zero);
+        Assert.That(runs.Throughput!.Warmup, Is.EqualTo(300_000));
+
+        Assert.That((await RunAsync()).Runs.Throughput!.Warmup, Is.EqualTo(LoadDriver.DefaultWarmup));
+
+        var (bad, _, error, rejected) = await RunAsync("--warmup", "0");
+        Assert.That(bad, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("--warmup"));
+        Assert.That(rejected.Throughput, Is.Null);
+    }
+
+    [Test]
     public async Task The_worker_child_command_takes_its_variant_address_and_concurrency()
     {
         ChildSettings? child = null;
