@@ -29,6 +29,9 @@ public sealed class ActivityDefinition
     /// <summary>Whether a JSON <c>null</c> input reaches the handler; see <see cref="ActivityOptions.AcceptsNullInput"/>.</summary>
     public bool AcceptsNullInput => Invoker.AcceptsNullInput;
 
+    /// <summary>Whether executions run inline, on the thread that starts them; see <see cref="ActivityOptions.RunInline"/>.</summary>
+    public bool RunInline => Invoker.RunsInline;
+
     internal ActivityInvoker Invoker { get; }
 
     /// <inheritdoc />

@@ -13,4 +13,19 @@ public sealed class ActivityOptions
     /// handler takes null (nullable annotations such as <c>string?</c> are not visible at run time).
     /// </value>
     public bool AcceptsNullInput { get; init; }
+
+    /// <summary>Whether each execution runs on the thread that starts it, with no thread-pool work item of its own.</summary>
+    /// <value>
+    /// Default <see langword="false"/>: every execution runs as its own thread-pool work item. Set
+    /// <see langword="true"/> only for a synchronous handler (an <c>AddActivity</c> overload taking
+    /// <c>Func&lt;TInput, ActivityContext, TOutput&gt;</c>) that returns in microseconds and never blocks:
+    /// no I/O, no waits, no locks held for long, no <c>Thread.Sleep</c>, no sync-over-async. Such a handler
+    /// then runs where the task is started — on the session's read pump as the task arrives, on the
+    /// dispatcher, or in the slot of the activity that just finished — which saves a thread-pool hop
+    /// and a context switch per task. While it runs, that thread does nothing else: an inline handler
+    /// that blocks holds up receiving tasks, acks and drains for the whole worker. Interceptors run
+    /// inline with the handler. Setting it for an asynchronous handler throws
+    /// <see cref="ArgumentException"/> at registration.
+    /// </value>
+    public bool RunInline { get; init; }
 }

@@ -51,7 +51,7 @@ public abstract class ActivityRegistrationBuilder<TBuilder>
     public TBuilder AddActivity<TInput, TOutput>(string activityType, Func<TInput, ActivityContext, Task<TOutput>> handler, ActivityOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        return Add(activityType, new AsyncDelegateInvoker<TInput, TOutput>(handler, ActivityPayloads<TInput, TOutput>.Create(options)));
+        return Add(activityType, new AsyncDelegateInvoker<TInput, TOutput>(handler, ActivityPayloads<TInput, TOutput>.Create(options)), options);
     }
 
     /// <summary>Registers a synchronous activity handler (it runs on the thread pool); input and result go through the worker's codec.</summary>
@@ -66,7 +66,7 @@ public abstract class ActivityRegistrationBuilder<TBuilder>
     public TBuilder AddActivity<TInput, TOutput>(string activityType, Func<TInput, ActivityContext, TOutput> handler, ActivityOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        return Add(activityType, new SyncDelegateInvoker<TInput, TOutput>(handler, ActivityPayloads<TInput, TOutput>.Create(options)));
+        return Add(activityType, new SyncDelegateInvoker<TInput, TOutput>(handler, ActivityPayloads<TInput, TOutput>.Create(options)), options);
     }
 
     /// <summary>Registers a class-based activity instance, shared by every execution; input and result go through the worker's codec.</summary>
@@ -81,7 +81,7 @@ public abstract class ActivityRegistrationBuilder<TBuilder>
     public TBuilder AddActivity<TInput, TOutput>(string activityType, IActivity<TInput, TOutput> activity, ActivityOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(activity);
-        return Add(activityType, new AsyncDelegateInvoker<TInput, TOutput>(activity.ExecuteAsync, ActivityPayloads<TInput, TOutput>.Create(options)));
+        return Add(activityType, new AsyncDelegateInvoker<TInput, TOutput>(activity.ExecuteAsync, ActivityPayloads<TInput, TOutput>.Create(options)), options);
     }
 
     /// <summary>Registers a class-based activity created per execution and disposed after it; input and result go through the worker's codec.</summary>
@@ -96,7 +96,7 @@ public abstract class ActivityRegistrationBuilder<TBuilder>
     public TBuilder AddActivity<TInput, TOutput>(string activityType, Func<IActivity<TInput, TOutput>> factory, ActivityOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        return Add(activityType, new FactoryInvoker<TInput, TOutput>(factory, ActivityPayloads<TInput, TOutput>.Create(options)));
+        return Add(activityType, new FactoryInvoker<TInput, TOutput>(factory, ActivityPayloads<TInput, TOutput>.Create(options)), options);
     }
 
     /// <summary>Registers a class-based activity created per execution by a factory that sees the execution's context; input and result go through the worker's codec.</summary>
@@ -111,7 +111,7 @@ public abstract class ActivityRegistrationBuilder<TBuilder>
     public TBuilder AddActivity<TInput, TOutput>(string activityType, Func<ActivityContext, IActivity<TInput, TOutput>> factory, ActivityOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        return Add(activityType, new ContextFactoryInvoker<TInput, TOutput>(factory, ActivityPayloads<TInput, TOutput>.Create(options)));
+        return Add(activityType, new ContextFactoryInvoker<TInput, TOutput>(factory, ActivityPayloads<TInput, TOutput>.Create(options)), options);
     }
 
     /// <summary>Registers an asynchronous activity handler whose input and result are JSON with the given metadata (trimming- and native-AOT-safe).</summary>
@@ -128,7 +128,7 @@ public abstract class ActivityRegistrationBuilder<TBuilder>
     public TBuilder AddActivity<TInput, TOutput>(string activityType, Func<TInput, ActivityContext, Task<TOutput>> handler, JsonTypeInfo<TInput> inputType, JsonTypeInfo<TOutput> outputType, ActivityOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        return Add(activityType, new AsyncDelegateInvoker<TInput, TOutput>(handler, Json(inputType, outputType, options)));
+        return Add(activityType, new AsyncDelegateInvoker<TInput, TOutput>(handler, Json(inputType, outputType, options)), options);
     }
 
     /// <summary>Registers a synchronous activity handler whose input and result are JSON with the given metadata (trimming- and native-AOT-safe).</summary>
@@ -145,7 +145,7 @@ public abstract class ActivityRegistrationBuilder<TBuilder>
     public TBuilder AddActivity<TInput, TOutput>(string activityType, Func<TInput, ActivityContext, TOutput> handler, JsonTypeInfo<TInput> inputType, JsonTypeInfo<TOutput> outputType, ActivityOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        return Add(activityType, new SyncDelegateInvoker<TInput, TOutput>(handler, Json(inputType, outputType, options)));
+        return Add(activityType, new SyncDelegateInvoker<TInput, TOutput>(handler, Json(inputType, outputType, options)), options);
     }
 
     /// <summary>Registers a class-based activity instance whose input and result are JSON with the given metadata (trimming- and native-AOT-safe).</summary>
@@ -162,7 +162,7 @@ public abstract class ActivityRegistrationBuilder<TBuilder>
     public TBuilder AddActivity<TInput, TOutput>(string activityType, IActivity<TInput, TOutput> activity, JsonTypeInfo<TInput> inputType, JsonTypeInfo<TOutput> outputType, ActivityOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(activity);
-        return Add(activityType, new AsyncDelegateInvoker<TInput, TOutput>(activity.ExecuteAsync, Json(inputType, outputType, options)));
+        return Add(activityType, new AsyncDelegateInvoker<TInput, TOutput>(activity.ExecuteAsync, Json(inputType, outputType, options)), options);
     }
 
     /// <summary>Registers a class-based activity created per execution, whose input and result are JSON with the given metadata (trimming- and native-AOT-safe).</summary>
@@ -179,7 +179,7 @@ public abstract class ActivityRegistrationBuilder<TBuilder>
     public TBuilder AddActivity<TInput, TOutput>(string activityType, Func<IActivity<TInput, TOutput>> factory, JsonTypeInfo<TInput> inputType, JsonTypeInfo<TOutput> outputType, ActivityOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        return Add(activityType, new FactoryInvoker<TInput, TOutput>(factory, Json(inputType, outputType, options)));
+        return Add(activityType, new FactoryInvoker<TInput, TOutput>(factory, Json(inputType, outputType, options)), options);
     }
 
     /// <summary>Registers a class-based activity created per execution by a factory that sees the execution's context, whose input and result are JSON with the given metadata (trimming- and native-AOT-safe).</summary>
@@ -196,10 +196,25 @@ public abstract class ActivityRegistrationBuilder<TBuilder>
     public TBuilder AddActivity<TInput, TOutput>(string activityType, Func<ActivityContext, IActivity<TInput, TOutput>> factory, JsonTypeInfo<TInput> inputType, JsonTypeInfo<TOutput> outputType, ActivityOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        return Add(activityType, new ContextFactoryInvoker<TInput, TOutput>(factory, Json(inputType, outputType, options)));
+        return Add(activityType, new ContextFactoryInvoker<TInput, TOutput>(factory, Json(inputType, outputType, options)), options);
     }
 
-    private TBuilder Add(string activityType, ActivityInvoker invoker) => AddActivity(new ActivityDefinition(activityType, invoker));
+    private TBuilder Add(string activityType, ActivityInvoker invoker, ActivityOptions? options)
+    {
+        if (options?.RunInline == true)
+        {
+            if (!invoker.IsSynchronous)
+            {
+                throw new ArgumentException(
+                    $"ActivityOptions.RunInline is set for the activity '{activityType}', whose handler is asynchronous. Only a synchronous handler (an AddActivity overload taking Func<TInput, ActivityContext, TOutput>) that never blocks may run inline; remove RunInline, or register a synchronous handler.",
+                    nameof(options));
+            }
+
+            invoker.RunsInline = true;
+        }
+
+        return AddActivity(new ActivityDefinition(activityType, invoker));
+    }
 
     private static ActivityPayloads<TInput, TOutput> Json<TInput, TOutput>(JsonTypeInfo<TInput> inputType, JsonTypeInfo<TOutput> outputType, ActivityOptions? options)
     {

@@ -24,6 +24,12 @@ internal abstract class ActivityInvoker
     /// <summary>Whether the result is encoded by the worker's codec.</summary>
     public abstract bool OutputUsesCodec { get; }
 
+    /// <summary>Whether the handler is synchronous (it may be registered to run inline).</summary>
+    public virtual bool IsSynchronous => false;
+
+    /// <summary>Whether executions run on the thread that starts them (<see cref="ActivityOptions.RunInline"/>); set once, at registration.</summary>
+    public bool RunsInline { get; set; }
+
     public abstract ValueTask<Payload> InvokeAsync(Payload input, ActivityContext context, IPayloadCodec codec);
 }
 
@@ -167,6 +173,8 @@ internal sealed class AsyncDelegateInvoker<TInput, TOutput>(Func<TInput, Activit
 internal sealed class SyncDelegateInvoker<TInput, TOutput>(Func<TInput, ActivityContext, TOutput> handler, ActivityPayloads<TInput, TOutput> payloads)
     : TypedActivityInvoker<TInput, TOutput>(payloads)
 {
+    public override bool IsSynchronous => true;
+
     protected override ValueTask<TOutput> Execute(TInput input, ActivityContext context) => new(handler(input, context));
 }
 

@@ -108,7 +108,27 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
 
     public void MarkDone() => Volatile.Write(ref _state, Done);
 
-    void IThreadPoolWorkItem.Execute() => _ = RunAsync();
+    /// <summary>
+    /// Whether the execution runs on the thread that starts it instead of a thread-pool work item:
+    /// a handler registered with <see cref="ActivityOptions.RunInline"/>, or a task reported without
+    /// running a handler (rejected, or no handler registered).
+    /// </summary>
+    public bool RunsInline => _invoker is null || Rejection is not null || _invoker.RunsInline;
+
+    /// <summary>Runs the started execution: on this thread when it <see cref="RunsInline"/>, else as a thread-pool work item.</summary>
+    public void Launch()
+    {
+        if (RunsInline)
+        {
+            _ = RunChainAsync(this, startedInline: true);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute() => _ = RunChainAsync(this, startedInline: false);
 
     public ValueTask HeartbeatAsync<TProgress>(TProgress progress, CancellationToken cancellationToken) =>
         HeartbeatAsync(progress as Payload ?? _runtime.Codec.Encode(progress), cancellationToken);
@@ -140,7 +160,56 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
         }
     }
 
-    private async Task RunAsync()
+    /// <summary>
+    /// Runs <paramref name="first"/>, then whatever the slot is handed on to (<see cref="TaskStarter.TryHandOff"/>):
+    /// a finishing activity takes the next queued task into its own slot, so a busy worker starts a
+    /// task with no dispatcher wake-up and no new work item. A chain started inline (on a pump's or the
+    /// dispatcher's thread) runs only inline executions on that thread and queues any other.
+    /// </summary>
+    private static async Task RunChainAsync(ActivityExecution first, bool startedInline)
+    {
+        var thread = Environment.CurrentManagedThreadId;
+        var execution = first;
+        while (true)
+        {
+            try
+            {
+                await execution.RunOnceAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                // Not expected (the outcome path catches the handler's failures): free the slot, let the dispatcher go on.
+                var runtime = execution._runtime;
+                runtime.Reporter.Release(execution);
+                runtime.Pipeline?.Wake();
+                throw;
+            }
+
+            var next = execution._runtime.Pipeline is { } pipeline ? pipeline.Starter.TryHandOff(execution) : ReleaseAfterRun(execution);
+            if (next is null)
+            {
+                return;
+            }
+
+            if (startedInline && !next.RunsInline && Environment.CurrentManagedThreadId == thread)
+            {
+                // Still on the thread that started the chain inline: a handler that may block gets its own work item (it keeps the slot it was handed).
+                ThreadPool.UnsafeQueueUserWorkItem(next, preferLocal: false);
+                return;
+            }
+
+            execution = next;
+        }
+    }
+
+    private static ActivityExecution? ReleaseAfterRun(ActivityExecution execution)
+    {
+        execution._runtime.Reporter.Release(execution);
+        return null;
+    }
+
+    /// <summary>Runs the activity and records its outcome; the slot stays taken.</summary>
+    private async Task RunOnceAsync()
     {
         var started = _runtime.Time.GetTimestamp();
         var span = WorkerTelemetry.StartActivitySpan(Task, _runtime.Settings.Identity);
@@ -153,9 +222,8 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
         }
         finally
         {
-            // The span ends before the slot is freed: whoever waits for the activity sees it complete.
+            // The span ends before the slot is freed or handed on: whoever waits for the activity sees it complete.
             span?.Dispose();
-            _runtime.Reporter.Release(this);
         }
     }
 

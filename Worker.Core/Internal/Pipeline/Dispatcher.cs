@@ -21,6 +21,7 @@ internal sealed class Dispatcher
     private SessionAdapter? _serving;
     private long _roomBlockedSince;
     private ActivityExecution? _candidate;
+    private bool _awaitingAck;
 
     public Dispatcher(WorkerRuntime runtime, WorkerPipeline pipeline, RunStages stages)
     {
@@ -31,8 +32,19 @@ internal sealed class Dispatcher
         _admission = stages.DecidesAdmission ? new StageAdmission(runtime, pipeline, stages) : null;
     }
 
-    /// <summary>Something changed: a task arrived or finished, an ack freed room, a session attached or ended, a drain or shutdown.</summary>
+    /// <summary>Something changed: a task arrived or finished, a session attached or ended, a drain or shutdown.</summary>
     public void Wake() => _wake.Set();
+
+    /// <summary>An ack removed a tracked result: wakes the dispatcher only when the tracker is what keeps tasks from starting.</summary>
+    public void AckRemoved()
+    {
+        // Pairs with the fence in RoomBlocked.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _awaitingAck))
+        {
+            _wake.Set();
+        }
+    }
 
     /// <summary>Disposes what the dispatcher kept for its stages.</summary>
     public void Dispose() => _admission?.Dispose();
@@ -99,58 +111,94 @@ internal sealed class Dispatcher
             return false;
         }
 
-        var running = _runtime.InFlight.Running;
-        if (running < _settings.MaxConcurrency)
+        if (_admission is null)
         {
-            var tracker = _runtime.Tracker;
-            var tracked = tracker.Count;
-            var trackedBytes = tracker.Bytes;
-
-            // Running activities reserve no bytes: the overshoot is at most MaxConcurrency × MaxSendMessageSize.
-            if (tracked + running < _settings.MaxUnackedResults && trackedBytes < _settings.MaxUnackedResultBytes)
+            // Without admission stages tasks also start from the read pump and finishing activities (TaskStarter); the dispatcher starts them after a replay or an ack, and waits out a full tracker.
+            switch (_pipeline.Starter.TryStartNext(session))
             {
-                _roomBlockedSince = 0;
-                _pipeline.Inbound.ReadPast(false);
-                if (_admission is not null)
-                {
-                    // Filters pick the task, the inbound stages decide about it (RunAsync awaits them).
-                    if (_admission.TryTake(out var candidate))
+                case TaskStarter.Outcome.Started:
+                    RoomFound();
+                    return true;
+                case TaskStarter.Outcome.Empty when _pipeline.Starter.HasRoomForOneMore():
+                    RoomFound();
+                    break;
+                case TaskStarter.Outcome.Empty:
+                case TaskStarter.Outcome.NoRoom:
+                    if (RoomBlocked(session, out stallLeft))
                     {
-                        _candidate = candidate;
                         return true;
                     }
-                }
-                else if (_pipeline.Inbound.TryTake(out var execution))
-                {
-                    if (execution.SessionId == session.Id)
-                    {
-                        _runtime.Start(execution);
-                    }
-                    else
-                    {
-                        // Queued by a session that ended: the engine re-dispatches it.
-                        _runtime.InFlight.Discard(execution);
-                    }
 
+                    break;
+            }
+        }
+        else if (_runtime.InFlight.Running < _settings.MaxConcurrency)
+        {
+            if (_pipeline.Starter.HasRoomForOneMore())
+            {
+                RoomFound();
+
+                // Filters pick the task, the inbound stages decide about it (RunAsync awaits them).
+                if (_admission.TryTake(out var candidate))
+                {
+                    _candidate = candidate;
                     return true;
                 }
             }
-            else if (tracked > 0)
+            else if (RoomBlocked(session, out stallLeft))
             {
-                // The tracker, not concurrency, blocks: the acks that free it may sit behind queued tasks.
-                _pipeline.Inbound.ReadPast(true);
-                stallLeft = StallTimeLeft(session);
-                if (stallLeft <= TimeSpan.Zero)
-                {
-                    session.TryEnd(SessionEndKind.Error, StallError(tracked, trackedBytes, running));
-                    return true;
-                }
+                return true;
             }
         }
 
         if (session.DrainSeen && _pipeline.Inbound.Count == 0 && _runtime.InFlight.Running == 0)
         {
             session.BeginFinish(SessionEndKind.Drain);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Room in the tracker: reading past a full queue stops, the stall clock resets, acks no longer need to wake the dispatcher.</summary>
+    private void RoomFound()
+    {
+        _roomBlockedSince = 0;
+        Volatile.Write(ref _awaitingAck, false);
+        _pipeline.Inbound.ReadPast(false);
+    }
+
+    /// <summary>
+    /// The tracker, not concurrency, keeps tasks from starting: the acks that free it may sit behind
+    /// queued tasks, so the read pump may read past a full queue, and the session ends when no ack
+    /// comes for MaxBackoff. True when the dispatcher should decide again at once.
+    /// </summary>
+    private bool RoomBlocked(SessionAdapter session, out TimeSpan? stallLeft)
+    {
+        stallLeft = null;
+
+        // From here on an ack that frees room wakes the dispatcher (the fence pairs with the ack's: one of the two sees the other).
+        Volatile.Write(ref _awaitingAck, true);
+        Interlocked.MemoryBarrier();
+        if (_pipeline.Starter.HasRoomForOneMore())
+        {
+            // An ack freed room before the flag was seen: decide again.
+            return true;
+        }
+
+        var tracker = _runtime.Tracker;
+        var tracked = tracker.Count;
+        if (tracked == 0)
+        {
+            // Running activities alone fill MaxUnackedResults: a release frees room (and wakes the dispatcher).
+            return false;
+        }
+
+        _pipeline.Inbound.ReadPast(true);
+        stallLeft = StallTimeLeft(session);
+        if (stallLeft <= TimeSpan.Zero)
+        {
+            session.TryEnd(SessionEndKind.Error, StallError(tracked, tracker.Bytes, _runtime.InFlight.Running));
             return true;
         }
 

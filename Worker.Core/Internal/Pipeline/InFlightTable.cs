@@ -61,7 +61,7 @@ internal sealed class InFlightTable(WorkerLog log)
         }
     }
 
-    /// <summary>Marks a queued task running and takes its concurrency slot; false when it was already started.</summary>
+    /// <summary>Marks a queued task running and takes its concurrency slot; false when it was already started (the dispatcher's start with stages, which checked the slot count itself).</summary>
     public bool TryStart(ActivityExecution execution)
     {
         if (!execution.TryMarkRunning())
@@ -73,10 +73,37 @@ internal sealed class InFlightTable(WorkerLog log)
         return true;
     }
 
+    /// <summary>Takes a concurrency slot when fewer than <paramref name="maxConcurrency"/> are taken (any thread).</summary>
+    public bool TryAcquireSlot(int maxConcurrency)
+    {
+        var running = Volatile.Read(ref _running);
+        while (running < maxConcurrency)
+        {
+            var seen = Interlocked.CompareExchange(ref _running, running + 1, running);
+            if (seen == running)
+            {
+                return true;
+            }
+
+            running = seen;
+        }
+
+        return false;
+    }
+
     /// <summary>Forgets a finished execution and frees its slot (its outcome is recorded).</summary>
     public void Release(ActivityExecution execution)
     {
         Remove(execution);
+        ReleaseSlot();
+    }
+
+    /// <summary>Forgets a finished execution whose slot was handed on to the next task.</summary>
+    public void Forget(ActivityExecution execution) => Remove(execution);
+
+    /// <summary>Frees a slot (a full fence: a starter that queued a task before this either sees the slot or is seen).</summary>
+    public void ReleaseSlot()
+    {
         if (Interlocked.Decrement(ref _running) != 0)
         {
             return;

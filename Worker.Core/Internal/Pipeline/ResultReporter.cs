@@ -31,11 +31,10 @@ internal sealed class ResultReporter(WorkerRuntime runtime)
         : runtime.ProgressSink is { } sink ? sink(execution, frame, cancellationToken)
         : default;
 
-    /// <summary>Frees the execution's slot once its outcome is recorded, and lets the dispatcher use it.</summary>
+    /// <summary>Frees the execution's slot once its outcome is recorded (the caller starts the next task or wakes the dispatcher).</summary>
     public void Release(ActivityExecution execution)
     {
         (execution as StagedExecution)?.ReleaseReservation();
         runtime.InFlight.Release(execution);
-        runtime.Pipeline?.Wake();
     }
 }

@@ -34,8 +34,12 @@ internal sealed class WorkerPipeline : IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait,
         });
         Stages = runtime.Stages.CreateRunStages(runtime.StageContext());
+        Starter = new TaskStarter(runtime, this, enabled: !Stages.DecidesAdmission);
         _dispatcher = new Dispatcher(runtime, this, Stages);
     }
+
+    /// <summary>Starts queued tasks from the read pump and finishing activities (not with admission stages).</summary>
+    public TaskStarter Starter { get; }
 
     /// <summary>The stages users composed, created for this run.</summary>
     public RunStages Stages { get; }
@@ -126,6 +130,9 @@ internal sealed class WorkerPipeline : IAsyncDisposable
 
     /// <summary>Wakes the dispatcher.</summary>
     public void Wake() => _dispatcher.Wake();
+
+    /// <summary>An ack removed a tracked result: wakes the dispatcher if it waits for room in the tracker.</summary>
+    public void AckRemoved() => _dispatcher.AckRemoved();
 
     /// <summary>Ends the run's pipeline: the dispatcher stops, both channels complete, and whatever they still hold is resolved.</summary>
     public async ValueTask DisposeAsync()

@@ -118,12 +118,12 @@ internal sealed class WorkerRuntime
     /// <summary>The context the stage factories of a run get.</summary>
     public PipelineStageContext StageContext() => new(Settings.Identity, Time, LoggerFactory, Services);
 
-    /// <summary>Starts a queued task on the thread pool, taking its concurrency slot.</summary>
+    /// <summary>Starts a queued task the dispatcher admitted through the stages, taking its concurrency slot (inline or on the thread pool).</summary>
     public void Start(ActivityExecution execution)
     {
         if (InFlight.TryStart(execution))
         {
-            ThreadPool.UnsafeQueueUserWorkItem(execution, preferLocal: false);
+            execution.Launch();
         }
     }
 

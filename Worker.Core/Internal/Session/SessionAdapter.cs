@@ -180,7 +180,7 @@ internal sealed class SessionAdapter : IDisposable
         Volatile.Write(ref _lastAckTimestamp, _time.GetTimestamp());
         if (removed)
         {
-            _pipeline.Wake();
+            _pipeline.AckRemoved();
         }
 
         _finisher.AckArrived();

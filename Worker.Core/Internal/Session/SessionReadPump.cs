@@ -141,7 +141,7 @@ internal sealed class SessionReadPump(SessionAdapter session, WorkerRuntime runt
         }
     }
 
-    /// <summary>Admits a task to the in-flight table and queues it for the dispatcher, waiting while the queue is full.</summary>
+    /// <summary>Admits a task to the in-flight table and queues it, waiting while the queue is full, then starts it if a slot is free.</summary>
     private async ValueTask AcceptAsync(ActivityTask task, string? rejection)
     {
         var execution = runtime.CreateExecution(task, session.Registration, session.Id, pipeline.Stages, rejection);
@@ -163,6 +163,7 @@ internal sealed class SessionReadPump(SessionAdapter session, WorkerRuntime runt
             throw;
         }
 
-        pipeline.Wake();
+        // Started here when a slot is free (no dispatcher wake-up); else by the next finishing activity or the dispatcher.
+        pipeline.Starter.AfterEnqueue(session);
     }
 }
