@@ -49,7 +49,7 @@ internal sealed class ChildProcess : IAsyncDisposable
             start.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
         }
 
-        foreach (var argument in new[] { "load", "worker-child", "--variant", settings.Variant, "--address", settings.Address, "--concurrency", settings.Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (var argument in (string[])["load", "worker-child", "--variant", settings.Variant, "--address", settings.Address, "--concurrency", settings.Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), .. (settings.Inline ? (string[])["--inline"] : [])])
         {
             start.ArgumentList.Add(argument);
         }

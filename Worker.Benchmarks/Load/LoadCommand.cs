@@ -18,7 +18,7 @@ internal sealed record LoadSettings(string[] Transports, string[] Workloads, int
 /// <param name="Variant">What runs: <c>grpc</c>, <c>streams</c>, <c>grpc-raw</c> or <c>grpc-batched</c>.</param>
 /// <param name="Address">The engine: a URI for the gRPC variants, a TCP port for streams.</param>
 /// <param name="Concurrency">The worker's concurrency.</param>
-internal sealed record ChildSettings(string Variant, string Address, int Concurrency);
+internal sealed record ChildSettings(string Variant, string Address, int Concurrency, bool Inline = false);
 
 /// <summary>
 /// The load driver's command line (<c>load …</c>), with the demo's conventions (<see cref="Cli"/>):
@@ -32,7 +32,7 @@ internal static class LoadCommand
     /// <summary>What a <c>--worker-process</c> child can run.</summary>
     public static readonly string[] ChildVariants = ["grpc", "streams", "grpc-raw", "grpc-batched"];
 
-    public static readonly string[] Workloads = ["noop", "json"];
+    public static readonly string[] Workloads = ["noop", "json", "noop-inline"];
 
     /// <summary>The handlers the commands run; tests pass fakes.</summary>
     internal sealed record Handlers(
@@ -53,7 +53,7 @@ internal static class LoadCommand
         string[] defaultWorkloads = ["noop", "json"];
         int[] defaultConcurrencies = [1, 64];
         var transport = Cli.Cli.NameList("--transport", Transports, defaultTransports, "Transports to drive");
-        var workload = Cli.Cli.NameList("--workload", Workloads, defaultWorkloads, "Workloads, raw no-op or typed JSON echo");
+        var workload = Cli.Cli.NameList("--workload", Workloads, defaultWorkloads, "Workloads: raw no-op, typed JSON echo, or the raw no-op registered with ActivityOptions.RunInline (noop-inline; bare clients run it as noop)");
         var concurrency = Cli.Cli.IntList("--concurrency", 1, defaultConcurrencies, "Worker concurrencies; 1 is ping-pong latency.");
         var tasks = Cli.Cli.OptionalAtLeast("--tasks", 1, "Tasks per row [default: per transport and concurrency, 20,000 to 1,000,000].");
         var workerProcess = new Option<bool>("--worker-process")
@@ -80,15 +80,17 @@ internal static class LoadCommand
         var variant = Cli.Cli.NameList("--variant", ChildVariants, ["grpc"], "What the child runs");
         var address = new Option<string>("--address") { Description = "The engine's URI (gRPC) or TCP port (streams).", Required = true };
         var childConcurrency = Cli.Cli.AtLeast("--concurrency", 1, 64, "The worker's concurrency.");
+        var childInline = new Option<bool>("--inline") { Description = "Register the no-op handler with ActivityOptions.RunInline." };
         var child = new Command("worker-child", "Internal: the child process of a --worker-process row; driven over stdin/stdout by the driver.")
         {
-            variant, address, childConcurrency,
+            variant, address, childConcurrency, childInline,
         };
         child.Hidden = true;
         child.SetAction(parse => (handlers.WorkerChild ?? WorkerChild.RunAsync)(new ChildSettings(
             Cli.Cli.ValueOr(parse, variant, ["grpc"])[0],
             parse.GetValue(address)!,
-            parse.GetValue(childConcurrency))));
+            parse.GetValue(childConcurrency),
+            parse.GetValue(childInline))));
 
         var inflightTasks = Cli.Cli.AtLeast("--tasks", 1, 10_000, "Activities started and awaiting one signal.");
         var inflight = new Command("inflight", "Memory: bytes per in-flight activity (in-memory transport).") { inflightTasks };

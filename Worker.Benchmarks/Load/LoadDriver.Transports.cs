@@ -39,11 +39,11 @@ internal static partial class LoadDriver
         if (transport == "streams")
         {
             await using var streams = StreamEngineServer.ListenTcp(engine);
-            return await DriveChildAsync(engine, new ChildSettings(transport, streams.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), concurrency), workload, tasks);
+            return await DriveChildAsync(engine, new ChildSettings(transport, streams.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), concurrency, workload == "noop-inline"), workload, tasks);
         }
 
         await using var server = await GrpcEngineServer.StartAsync(engine);
-        return await DriveChildAsync(engine, new ChildSettings(transport, server.Uri.ToString(), concurrency), workload, tasks);
+        return await DriveChildAsync(engine, new ChildSettings(transport, server.Uri.ToString(), concurrency, workload == "noop-inline"), workload, tasks);
     }
 
     private static async Task<LoadResult> DriveChildAsync(InMemoryEngine engine, ChildSettings settings, string workload, int tasks)
@@ -114,7 +114,7 @@ internal static partial class LoadDriver
     {
         var engine = new InMemoryEngine(new InMemoryEngineOptions { RecordFrames = false, HeartbeatWindow = TimeSpan.Zero });
         await using var server = StreamEngineServer.ListenTcp(engine);
-        var worker = Worker(concurrency).UseTcp("127.0.0.1", server.Port).Build();
+        var worker = Worker(concurrency, inline: workload == "noop-inline").UseTcp("127.0.0.1", server.Port).Build();
         return await DriveAsync("streams (TCP loopback)", engine, worker, workload, concurrency, tasks);
     }
 
@@ -123,7 +123,7 @@ internal static partial class LoadDriver
     {
         var engine = new InMemoryEngine(new InMemoryEngineOptions { RecordFrames = false, HeartbeatWindow = TimeSpan.Zero });
         await using var server = await GrpcEngineServer.StartAsync(engine);
-        var worker = Worker(concurrency).UseGrpc(server.Uri).Build();
+        var worker = Worker(concurrency, inline: workload == "noop-inline").UseGrpc(server.Uri).Build();
         return await DriveAsync("gRPC (h2c loopback)", engine, worker, workload, concurrency, tasks);
     }
 

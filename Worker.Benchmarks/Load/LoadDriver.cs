@@ -89,7 +89,7 @@ internal static partial class LoadDriver
         _ => 200_000,
     };
 
-    internal static AionWorkerBuilder Worker(int concurrency, int? maxQueued = null) => AionWorker.CreateBuilder(new AionWorkerOptions
+    internal static AionWorkerBuilder Worker(int concurrency, int? maxQueued = null, bool inline = false) => AionWorker.CreateBuilder(new AionWorkerOptions
         {
             TaskQueue = "bench",
             Identity = "bench-worker",
@@ -103,13 +103,13 @@ internal static partial class LoadDriver
             SendTimeout = TimeSpan.FromSeconds(30),
             Reconnect = new ReconnectOptions { InitialBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromSeconds(2), MaxAttempts = 5 },
         })
-        .AddActivity<Payload, Payload>(NoOp, (input, _) => input)
+        .AddActivity<Payload, Payload>(NoOp, (input, _) => input, inline ? new ActivityOptions { RunInline = true } : null)
         .AddActivity<EchoRecord, EchoRecord>(Json, (input, _) => input);
 
     private static async Task<LoadResult> InMemoryAsync(string workload, int concurrency, int tasks)
     {
         var engine = new InMemoryEngine(new InMemoryEngineOptions { RecordFrames = false, HeartbeatWindow = TimeSpan.Zero });
-        var worker = Worker(concurrency).UseInMemory(engine).Build();
+        var worker = Worker(concurrency, inline: workload == "noop-inline").UseInMemory(engine).Build();
         return await DriveAsync("in-memory", engine, worker, workload, concurrency, tasks);
     }
 
@@ -156,7 +156,7 @@ internal static partial class LoadDriver
         using var process = Process.GetCurrentProcess();
         return new LoadResult(
             transport,
-            workload == "json" ? "typed JSON echo" : "raw no-op",
+            workload switch { "json" => "typed JSON echo", "noop-inline" => "raw no-op, inline", _ => "raw no-op" },
             concurrency,
             tasks,
             clock.Elapsed.TotalSeconds,

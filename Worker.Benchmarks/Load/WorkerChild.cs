@@ -16,8 +16,8 @@ internal static class WorkerChild
         using var shutdown = new CancellationTokenSource();
         var run = settings.Variant switch
         {
-            "grpc" => LoadDriver.Worker(settings.Concurrency).UseGrpc(new Uri(settings.Address)).Build().RunAsync(shutdown.Token),
-            "streams" => LoadDriver.Worker(settings.Concurrency).UseTcp("127.0.0.1", int.Parse(settings.Address, System.Globalization.CultureInfo.InvariantCulture)).Build().RunAsync(shutdown.Token),
+            "grpc" => LoadDriver.Worker(settings.Concurrency, inline: settings.Inline).UseGrpc(new Uri(settings.Address)).Build().RunAsync(shutdown.Token),
+            "streams" => LoadDriver.Worker(settings.Concurrency, inline: settings.Inline).UseTcp("127.0.0.1", int.Parse(settings.Address, System.Globalization.CultureInfo.InvariantCulture)).Build().RunAsync(shutdown.Token),
             "grpc-raw" => LoadDriver.RawClientAsync(new Uri(settings.Address), shutdown.Token),
             "grpc-batched" => LoadDriver.BatchedRawClientAsync(new Uri(settings.Address), shutdown.Token),
             _ => throw new ArgumentException($"Unknown variant '{settings.Variant}'."),

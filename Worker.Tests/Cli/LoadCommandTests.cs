@@ -126,7 +126,7 @@ public sealed class LoadCommandTests
     }
 
     [TestCase(new[] { "--transport", "tcp" }, "--transport: 'tcp' is not one of inmemory, inmemory-raw, streams, grpc, grpc-raw, grpc-batched.", "load")]
-    [TestCase(new[] { "--workload", "noop,xml" }, "--workload: 'xml' is not one of noop, json.", "load")]
+    [TestCase(new[] { "--workload", "noop,xml" }, "--workload: 'xml' is not one of noop, json, noop-inline.", "load")]
     [TestCase(new[] { "--concurrency", "0,4" }, "--concurrency must be at least 1 (was 0).", "load")]
     [TestCase(new[] { "--concurrency", "a" }, "--concurrency: 'a' is not a whole number.", "load")]
     [TestCase(new[] { "--concurrency", "1,,4" }, "--concurrency: expected a comma-separated list without empty items.", "load")]
