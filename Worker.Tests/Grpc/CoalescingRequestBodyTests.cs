@@ -41,6 +41,31 @@ public sealed class CoalescingRequestBodyTests
     }
 
     [Test]
+    public async Task The_flush_grpc_makes_after_each_message_waits_for_the_sessions_flush()
+    {
+        // Grpc.Net.Client writes each message and then flushes the request stream: those flushes must
+        // not write, or every result leaves in its own socket write again.
+        var inner = new RecordingStream();
+        var body = new CoalescingRequestBody();
+        body.Attach(inner);
+
+        await body.FlushAsync(CancellationToken.None).Within();
+        Assert.That(inner.Flushes, Is.EqualTo(1), "with nothing buffered (the request headers) the flush is passed on");
+
+        for (var i = 0; i < 5; i++)
+        {
+            await body.WriteAsync(new byte[] { (byte)i, 1, 2, 3, 4 });
+            var flush = body.FlushAsync(CancellationToken.None);
+            Assert.That(flush.IsCompletedSuccessfully, Is.True, "a per-message flush completes at once");
+        }
+
+        Assert.That((inner.Writes, inner.Flushes), Is.EqualTo((0, 1)), "nothing left before the session flushed");
+        await body.FlushPendingAsync(CancellationToken.None).AsTask().Within();
+        Assert.That((inner.Writes, inner.Flushes), Is.EqualTo((1, 2)), "the burst left in one write and one flush");
+        Assert.That(inner.Bytes.Count, Is.EqualTo(25));
+    }
+
+    [Test]
     public async Task A_write_that_crosses_the_byte_bound_writes_and_flushes_everything_buffered()
     {
         var inner = new RecordingStream();
@@ -95,7 +120,7 @@ public sealed class CoalescingRequestBodyTests
     }
 
     [Test]
-    public async Task The_wrapped_request_content_keeps_its_headers_and_is_serialized_through_the_body()
+    public async Task The_wrapped_request_content_keeps_its_headers_is_serialized_through_the_body_and_leaves_nothing_buffered_at_its_end()
     {
         var inner = new RecordingStream();
         var body = new CoalescingRequestBody();
@@ -105,9 +130,11 @@ public sealed class CoalescingRequestBodyTests
 
         Assert.That(wrapped.Headers.ContentType?.MediaType, Is.EqualTo("application/grpc"));
         await wrapped.CopyToAsync(inner).Within();
-        Assert.That(inner.Writes, Is.Zero, "buffered until the session flushes");
-        await body.FlushPendingAsync(CancellationToken.None).AsTask().Within();
+
+        // The content ended (the request stream completed): nothing stays buffered behind its end.
+        Assert.That((inner.Writes, inner.Flushes), Is.EqualTo((1, 1)));
         Assert.That(inner.Bytes, Is.EqualTo(new byte[] { 7, 8, 9 }));
+        Assert.That(body.Buffered, Is.Zero);
     }
 
     private sealed class RecordingStream : Stream

@@ -77,9 +77,20 @@ internal sealed class CoalescingRequestBody : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("The request body is written asynchronously.");
 
-    /// <summary>Grpc.Net.Client flushes once to send the request headers; frames are flushed by <see cref="FlushPendingAsync"/>.</summary>
-    public override Task FlushAsync(CancellationToken cancellationToken) =>
-        _length > 0 ? FlushPendingAsync(cancellationToken).AsTask() : _inner?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
+    /// <summary>
+    /// Grpc.Net.Client flushes after every message it writes: while messages are buffered that flush
+    /// does nothing (they leave with the session's <see cref="FlushPendingAsync"/>, one write for the
+    /// burst); with nothing buffered — the request headers at the start of the call — it is passed on.
+    /// </summary>
+    public override Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_fault is { } fault)
+        {
+            return Task.FromException(fault);
+        }
+
+        return _length > 0 ? Task.CompletedTask : _inner?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
+    }
 
     public override void Flush() => throw new NotSupportedException("The request body is flushed asynchronously.");
 
@@ -147,10 +158,13 @@ internal sealed class CoalescingRequestBody : Stream
         protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
             SerializeToStreamAsync(stream, context, CancellationToken.None);
 
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
         {
             _body.Attach(stream);
-            return _inner.CopyToAsync(_body, context, cancellationToken);
+            await _inner.CopyToAsync(_body, context, cancellationToken).ConfigureAwait(false);
+
+            // The request stream ended: nothing may stay buffered behind its end.
+            await _body.FlushPendingAsync(cancellationToken).ConfigureAwait(false);
         }
 
         protected override bool TryComputeLength(out long length)
