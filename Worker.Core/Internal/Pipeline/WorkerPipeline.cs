@@ -32,6 +32,11 @@ internal sealed class WorkerPipeline : IAsyncDisposable
             SingleReader = true,
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
+
+            // The write pump waiting for work resumes on the thread that queued it (no wake-up hop per
+            // result). The other direction — a writer that waited for space — never resumes on the
+            // pump: the slow write paths below yield first.
+            AllowSynchronousContinuations = true,
         });
         Stages = runtime.Stages.CreateRunStages(runtime.StageContext());
         Starter = new TaskStarter(runtime, this, enabled: !Stages.DecidesAdmission);
@@ -126,7 +131,11 @@ internal sealed class WorkerPipeline : IAsyncDisposable
     public void Poke(SessionAdapter session) => _outbound.Writer.TryWrite(OutboundItem.Poke(session.Id));
 
     /// <summary>Queues a control item of the finishing <paramref name="session"/> behind everything queued before it.</summary>
-    public ValueTask WriteControlAsync(OutboundItem item, SessionAdapter session) => _outbound.Writer.WriteAsync(item, session.EndToken);
+    public ValueTask WriteControlAsync(OutboundItem item, SessionAdapter session)
+    {
+        var write = _outbound.Writer.WriteAsync(item, session.EndToken);
+        return write.IsCompletedSuccessfully ? write : YieldAfterAsync(write);
+    }
 
     /// <summary>Wakes the dispatcher.</summary>
     public void Wake() => _dispatcher.Wake();
@@ -158,6 +167,12 @@ internal sealed class WorkerPipeline : IAsyncDisposable
         Stages.EndRun(_runtime.Log);
     }
 
+    private static async ValueTask YieldAfterAsync(ValueTask write)
+    {
+        await write.ConfigureAwait(false);
+        await Task.Yield();
+    }
+
     private async ValueTask WriteUntilSessionEndsAsync(OutboundItem item, CancellationToken sessionEnd)
     {
         try
@@ -168,6 +183,9 @@ internal sealed class WorkerPipeline : IAsyncDisposable
         {
             // The session ended; a result stays tracked and is replayed on the next session.
         }
+
+        // Room was made by the write pump, which runs this continuation: leave its thread before the activity goes on.
+        await Task.Yield();
     }
 
     private async ValueTask WriteProgressAsync(OutboundItem item, CancellationToken sessionEnd, CancellationToken cancellationToken)
@@ -184,5 +202,8 @@ internal sealed class WorkerPipeline : IAsyncDisposable
         {
             // The session ended; the progress stays the activity's latest for the next session.
         }
+
+        // As above: the activity's code never runs on the write pump.
+        await Task.Yield();
     }
 }
