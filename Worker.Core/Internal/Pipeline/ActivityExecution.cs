@@ -211,12 +211,15 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
     /// <summary>Runs the activity and records its outcome; the slot stays taken.</summary>
     private async Task RunOnceAsync()
     {
-        var started = _runtime.Time.GetTimestamp();
+        // The clock is read only when someone listens to the duration histogram.
+        var telemetry = _runtime.Telemetry;
+        var timed = telemetry.ActivityDuration.Enabled;
+        var started = timed ? _runtime.Time.GetTimestamp() : 0;
         var span = WorkerTelemetry.StartActivitySpan(Task, _runtime.Settings.Identity);
         try
         {
             var frame = await ExecuteAsync(services: null).ConfigureAwait(false);
-            _runtime.Telemetry.RecordOutcome(frame.Result, Task.ActivityType, _runtime.IdentityTag, _runtime.Time.GetElapsedTime(started), span);
+            telemetry.RecordOutcome(frame.Result, Task.ActivityType, _runtime.IdentityTag, timed ? _runtime.Time.GetElapsedTime(started) : null, span);
             await _runtime.Reporter.RecordOutcomeAsync(this, frame).ConfigureAwait(false);
             await DisposeResourcesAsync().ConfigureAwait(false);
         }

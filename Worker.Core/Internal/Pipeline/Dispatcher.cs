@@ -35,6 +35,9 @@ internal sealed class Dispatcher
     /// <summary>Something changed: a task arrived or finished, a session attached or ended, a drain or shutdown.</summary>
     public void Wake() => _wake.Set();
 
+    /// <summary>Whether the tracker keeps tasks from starting, so an ack matters to the dispatcher.</summary>
+    public bool AwaitingAck => Volatile.Read(ref _awaitingAck);
+
     /// <summary>An ack removed a tracked result: wakes the dispatcher only when the tracker is what keeps tasks from starting.</summary>
     public void AckRemoved()
     {

@@ -140,6 +140,9 @@ internal sealed class WorkerPipeline : IAsyncDisposable
     /// <summary>Wakes the dispatcher.</summary>
     public void Wake() => _dispatcher.Wake();
 
+    /// <summary>Whether the dispatcher waits for an ack to free room in the tracker (the stall clock runs).</summary>
+    public bool AwaitingAck => _dispatcher.AwaitingAck;
+
     /// <summary>An ack removed a tracked result: wakes the dispatcher if it waits for room in the tracker.</summary>
     public void AckRemoved() => _dispatcher.AckRemoved();
 

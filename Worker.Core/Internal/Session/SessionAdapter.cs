@@ -177,7 +177,12 @@ internal sealed class SessionAdapter : IDisposable
 
     internal void OnAck(bool removed)
     {
-        Volatile.Write(ref _lastAckTimestamp, _time.GetTimestamp());
+        // Only the stall rule reads it, and only while the tracker blocks: an ack before that is older than the block itself.
+        if (_pipeline.AwaitingAck)
+        {
+            Volatile.Write(ref _lastAckTimestamp, _time.GetTimestamp());
+        }
+
         if (removed)
         {
             _pipeline.AckRemoved();

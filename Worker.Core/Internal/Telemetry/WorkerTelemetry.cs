@@ -150,7 +150,7 @@ internal sealed class WorkerTelemetry
     }
 
     /// <summary>Records an activity's outcome: the completed or failed counter, its duration, and the outcome on its span.</summary>
-    public void RecordOutcome(Protocol.ActivityResult result, string activityType, KeyValuePair<string, object?> identityTag, TimeSpan elapsed, Activity? span)
+    public void RecordOutcome(Protocol.ActivityResult result, string activityType, KeyValuePair<string, object?> identityTag, TimeSpan? elapsed, Activity? span)
     {
         var outcome = OutcomeName(result);
         var typeTag = new KeyValuePair<string, object?>(AionWorkerDiagnostics.Tags.ActivityType, activityType);
@@ -164,7 +164,11 @@ internal sealed class WorkerTelemetry
             TasksFailed.Add(1, identityTag, typeTag, outcomeTag);
         }
 
-        ActivityDuration.Record(elapsed.TotalSeconds, identityTag, typeTag, outcomeTag);
+        if (elapsed is { } duration)
+        {
+            // Not timed when nobody listened as the activity started.
+            ActivityDuration.Record(duration.TotalSeconds, identityTag, typeTag, outcomeTag);
+        }
         if (span is not null)
         {
             span.SetTag(AionWorkerDiagnostics.Tags.Outcome, outcome);
