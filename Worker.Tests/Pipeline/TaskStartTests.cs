@@ -35,6 +35,7 @@ public sealed class TaskStartTests
         var queued = new[] { "q1", "q2", "q3" }.Select(input => harness.Engine.Dispatch(Recorded, input)).ToArray();
         await Poll.UntilAsync(() => harness.Worker.Runtime.InFlightCount == 4, "the three tasks wait behind the busy slot");
         Assert.That(stacks, Is.Empty);
+        Assert.That(WorkItemStarts(harness), Is.EqualTo(1), "the busy activity, started by the read pump");
 
         gate.Release("busy");
         await busy.Result.Within();
@@ -43,12 +44,12 @@ public sealed class TaskStartTests
             await task.Result.Within();
         }
 
-        // Each queued task ran in the slot the previous one handed on: inside the chain that ran the busy
-        // activity, not as a work item of its own (which is how a dispatcher start runs it).
+        // Each queued task ran in the slot the previous one handed on, in the chain that ran the busy
+        // activity: no work item of its own (a dispatcher start gives every task one).
+        Assert.That(WorkItemStarts(harness), Is.EqualTo(1));
         foreach (var input in new[] { "q1", "q2", "q3" })
         {
             Assert.That(stacks[input], Does.Contain(Chain), input);
-            Assert.That(stacks[input], Does.Not.Contain(OwnWorkItem), input);
         }
 
         Assert.That(session.Results, Has.Count.EqualTo(4));
@@ -75,8 +76,8 @@ public sealed class TaskStartTests
         await busy.Result.Within();
         await queued.Result.Within();
 
-        Assert.That(stacks["q1"], Does.Contain(OwnWorkItem));
-        Assert.That(stacks["q1"], Does.Not.Contain(Chain + ">d__").And.Not.Contain(ReadPump));
+        Assert.That(WorkItemStarts(harness), Is.EqualTo(2), "the busy activity and the queued one each had their own");
+        Assert.That(stacks["q1"], Does.Contain(OwnWorkItem).And.Not.Contain(ReadPump));
         await harness.StopAsync();
     }
 
@@ -88,6 +89,7 @@ public sealed class TaskStartTests
         await harness.StartAndRegisterAsync();
 
         await harness.Engine.Dispatch(Recorded, "free").Result.Within();
+        Assert.That(WorkItemStarts(harness), Is.EqualTo(1));
 
         // Started without the dispatcher, but not on the read pump's thread: a handler that is not inline gets its own work item.
         Assert.That(stacks["free"], Does.Contain(OwnWorkItem));
@@ -115,6 +117,7 @@ public sealed class TaskStartTests
         }
 
         Assert.That(session.Results, Has.Count.EqualTo(2));
+        Assert.That(WorkItemStarts(harness), Is.Zero, "no work item per task");
         await harness.StopAsync();
     }
 
@@ -161,6 +164,44 @@ public sealed class TaskStartTests
 
         Assert.That(stacks["inline"], Does.Contain(DispatcherFrame).And.Not.Contain(OwnWorkItem), "the inline handler ran on the dispatcher");
         Assert.That(stacks["ordinary"], Does.Contain(OwnWorkItem).And.Not.Contain(DispatcherFrame), "the handed-on ordinary handler got its own work item");
+        Assert.That(WorkItemStarts(harness), Is.EqualTo(2), "the seed (before the drop) and the ordinary task queued by the inline chain; the inline task had none");
+        await harness.StopAsync();
+    }
+
+    [Test]
+    public async Task An_activity_that_waited_for_room_in_the_outbound_channel_never_goes_on_running_on_the_write_pump()
+    {
+        // The write pump resumes on the thread of whoever queues a frame; the reverse — a writer that
+        // waited for room, resumed by the pump's read — must not hold the pump: the activity's chain
+        // (and the next handler it is handed) goes on elsewhere. On .NET 10 the bounded channel already
+        // resumes a blocked writer asynchronously, and WorkerPipeline yields after such a write as well:
+        // this pins the rule against either changing.
+        var stacks = new ConcurrentDictionary<string, string>();
+        var hook = new SendHook();
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var harness = WorkerHarness.Create(b => hook.Install(RegisterRecorder(b, stacks, inline: false)), o => o.MaxConcurrency = 1);
+        await harness.StartAndRegisterAsync();
+        hook.OnFlush = _ => held.Task;
+
+        // The first result's flush is held: 256 more results fill the outbound channel, the next activity waits for room.
+        const int Capacity = 256;
+        var tasks = Enumerable.Range(0, Capacity + 10).Select(i => harness.Engine.Dispatch(Recorded, $"r{i}")).ToArray();
+        await Poll.UntilAsync(() => harness.Worker.UnackedResults == Capacity + 2, "a writer waits for room in the full channel");
+        await Poll.HoldsAsync(() => harness.Worker.UnackedResults == Capacity + 2, "nothing more runs while it waits");
+
+        hook.OnFlush = null;
+        held.TrySetResult();
+        foreach (var task in tasks)
+        {
+            await task.Result.Within();
+        }
+
+        var later = Enumerable.Range(Capacity + 2, 8).Select(i => $"r{i}").ToArray();
+        foreach (var input in later)
+        {
+            Assert.That(stacks[input], Does.Not.Contain("SessionWritePump"), input);
+        }
+
         await harness.StopAsync();
     }
 
@@ -204,6 +245,8 @@ public sealed class TaskStartTests
         builder.AddActivity<string, string>("default", (input, _) => input);
         Assert.That(seen!.RunInline, Is.False, "off by default");
     }
+
+    private static long WorkItemStarts(WorkerHarness harness) => Interlocked.Read(ref harness.Worker.Runtime.WorkItemStarts);
 
     private static AionWorkerBuilder RegisterRecorder(AionWorkerBuilder builder, ConcurrentDictionary<string, string> stacks, bool inline) =>
         builder.AddActivity<string, string>(Recorded, (input, _) =>

@@ -124,8 +124,15 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
         }
         else
         {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            QueueWorkItem();
         }
+    }
+
+    /// <summary>Runs the execution as a thread-pool work item of its own (counted: the tests pin which starts cost one).</summary>
+    private void QueueWorkItem()
+    {
+        Interlocked.Increment(ref _runtime.WorkItemStarts);
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
     void IThreadPoolWorkItem.Execute() => _ = RunChainAsync(this, startedInline: false);
@@ -194,7 +201,7 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
             if (startedInline && !next.RunsInline && Environment.CurrentManagedThreadId == thread)
             {
                 // Still on the thread that started the chain inline: a handler that may block gets its own work item (it keeps the slot it was handed).
-                ThreadPool.UnsafeQueueUserWorkItem(next, preferLocal: false);
+                next.QueueWorkItem();
                 return;
             }
 

@@ -90,6 +90,9 @@ internal sealed class WorkerRuntime
 
     public long NextSessionId() => Interlocked.Increment(ref _lastSessionId);
 
+    /// <summary>How many executions started as a thread-pool work item of their own (not handed a slot, not inline); for tests and diagnostics.</summary>
+    internal long WorkItemStarts;
+
     public ActivityExecution CreateExecution(ActivityTask task, WorkerRegistration registration, long sessionId, RunStages stages, string? rejection = null)
     {
         ActivityInvoker? invoker = null;
