@@ -7,6 +7,8 @@ namespace Aion.Worker;
 /// <summary>What an activity knows about its own execution, and how it talks back to the engine.</summary>
 public sealed class ActivityContext
 {
+    private static readonly IReadOnlyDictionary<string, string> EmptyLabels = new Dictionary<string, string>();
+
     private readonly ActivityExecution _execution;
 
     internal ActivityContext(ActivityExecution execution)
@@ -20,17 +22,17 @@ public sealed class ActivityContext
     /// <summary>The activity id: its sequence position within the workflow.</summary>
     public ulong ActivityId => _execution.Key.Position;
 
-    /// <summary>The workflow run id, or <see langword="null"/> when the task had none.</summary>
-    public string? RunId => _execution.Task.RunId?.Uuid;
+    /// <summary>The workflow run id, or <see langword="null"/> when the task had none (or once the activity finished and its slot was freed).</summary>
+    public string? RunId => _execution.TaskOrNull?.RunId?.Uuid;
 
     /// <summary>The activity type this execution was dispatched as.</summary>
-    public string ActivityType => _execution.Task.ActivityType;
+    public string ActivityType => _execution.ActivityType;
 
     /// <summary>The attempt, one-based, as sent by the engine.</summary>
     public uint Attempt => _execution.Key.Attempt;
 
-    /// <summary>Display-only labels the engine sent with the task.</summary>
-    public IReadOnlyDictionary<string, string> Labels => _execution.Task.Labels;
+    /// <summary>Display-only labels the engine sent with the task (empty once the activity finished and its slot was freed).</summary>
+    public IReadOnlyDictionary<string, string> Labels => _execution.TaskOrNull?.Labels ?? EmptyLabels;
 
     /// <summary>The engine's heartbeat window for the session that dispatched this task; zero when the engine tracks no liveness.</summary>
     /// <remarks>The worker sends liveness heartbeats on its own; call <see cref="HeartbeatAsync{TProgress}(TProgress, CancellationToken)"/> to report progress.</remarks>

@@ -32,7 +32,7 @@ public readonly struct OutboundPayloadContext
     public ulong ActivityId => _execution.Key.Position;
 
     /// <summary>The activity type.</summary>
-    public string ActivityType => _execution.Task.ActivityType;
+    public string ActivityType => _execution.ActivityType;
 
     /// <summary>The attempt, one-based.</summary>
     public uint Attempt => _execution.Key.Attempt;

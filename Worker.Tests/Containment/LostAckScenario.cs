@@ -66,7 +66,7 @@ public static class LostAckScenario
         catch (TimeoutException)
         {
             var left = worker.Runtime.Tracker.Snapshot();
-            Assert.Fail($"{left.Length} results left unacked, e.g. {string.Join(", ", left.Take(5).Select(e => $"{e.Key.WorkflowId}/{e.Key.Position}#{e.Attempt} sent on {e.SentOnSession}"))}; engine results {engine.Results.Count}, acked {engine.Results.Count(r => r.Acked)}; sessions {engine.AcceptedSessions.Count}");
+            Assert.Fail($"{left.Length} results left unacked, e.g. {string.Join(", ", left.Take(5).Select(e => $"{e.ResultKey.WorkflowId}/{e.ResultKey.Position}#{e.Attempt} sent on {e.SentOnSession}"))}; engine results {engine.Results.Count}, acked {engine.Results.Count(r => r.Acked)}; sessions {engine.AcceptedSessions.Count}");
         }
         Assert.That(sessions.Ended, Has.Count.EqualTo(1), "one stalled session, then progress");
         Assert.That(engine.AcceptedSessions, Has.Count.EqualTo(2));

@@ -29,7 +29,7 @@ public sealed class AsyncSignalTests
 
         signal.Set();
 
-        await wait.Within();
+        await wait.AsTask().Within();
         Assert.That(signal.WaitAsync().IsCompleted, Is.False, "the set was consumed by the waiter");
     }
 

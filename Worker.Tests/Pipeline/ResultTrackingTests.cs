@@ -63,7 +63,7 @@ public sealed class ResultTrackingTests
 
         session.Ack("wf-a", 5);
         await Poll.UntilAsync(() => harness.Worker.UnackedResults == 1, "the ack removed one entry");
-        Assert.That(harness.Worker.Runtime.Tracker.Snapshot().Single().Key.WorkflowId, Is.EqualTo("wf-b"));
+        Assert.That(harness.Worker.Runtime.Tracker.Snapshot().Single().ResultKey.WorkflowId, Is.EqualTo("wf-b"));
 
         session.Ack("wf-unknown", 5);
         session.Ack("wf-b", 6);

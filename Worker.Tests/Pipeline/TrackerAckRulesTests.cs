@@ -56,7 +56,7 @@ public sealed class TrackerAckRulesTests
         tracker.Record(new ResultKey("wf-a", 1), 1, Frame("wf-a", 1, "a1"), out _);
 
         Assert.That(tracker.Count, Is.EqualTo(3));
-        Assert.That(tracker.Snapshot().Select(e => e.Key.ToString()), Is.EqualTo(new[] { "wf-a/1", "wf-a/2", "wf-b/1" }));
+        Assert.That(tracker.Snapshot().Select(e => e.ResultKey.ToString()), Is.EqualTo(new[] { "wf-a/1", "wf-a/2", "wf-b/1" }));
     }
 
     [Test]
@@ -79,7 +79,7 @@ public sealed class TrackerAckRulesTests
         tracker.MarkSent(a, 2);
         Assert.That(tracker.NeedsSending(a, 2), Is.False);
         Assert.That(tracker.TryAck(new ResultKey("wf-a", 1), 2), Is.EqualTo(AckOutcome.Removed));
-        Assert.That(tracker.Snapshot().Select(e => e.Key), Is.EqualTo(new[] { new ResultKey("wf-b", 1) }));
+        Assert.That(tracker.Snapshot().Select(e => e.ResultKey), Is.EqualTo(new[] { new ResultKey("wf-b", 1) }));
         Assert.That(tracker.AwaitingAckOnCurrentSession, Is.Zero);
     }
 

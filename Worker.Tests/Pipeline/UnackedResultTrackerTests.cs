@@ -86,7 +86,7 @@ public sealed class UnackedResultTrackerTests
         var outcome = tracker.TryAck(KeyA3, 1);
 
         Assert.That(outcome, Is.EqualTo(AckOutcome.Removed));
-        Assert.That(tracker.Snapshot().Select(e => e.Key), Is.EqualTo(new[] { new ResultKey("wf-b", 3) }), "only its own entry is removed");
+        Assert.That(tracker.Snapshot().Select(e => e.ResultKey), Is.EqualTo(new[] { new ResultKey("wf-b", 3) }), "only its own entry is removed");
     }
 
     [Test]
@@ -165,7 +165,7 @@ public sealed class UnackedResultTrackerTests
         Record(tracker, new ResultKey("WF-c", 5), 1);
         Record(tracker, new ResultKey("wf-a", 2), 1);
 
-        var order = tracker.Snapshot().Select(e => e.Key.ToString());
+        var order = tracker.Snapshot().Select(e => e.ResultKey.ToString());
 
         Assert.That(order, Is.EqualTo(new[] { "WF-c/5", "wf-a/2", "wf-a/9", "wf-a/10", "wf-b/1" }));
     }
@@ -219,14 +219,14 @@ public sealed class UnackedResultTrackerTests
         tracker.MarkSent(b, 1);
         Assert.That(tracker.AwaitingAckOnCurrentSession, Is.EqualTo(2));
 
-        tracker.TryAck(a.Key, 1);
+        tracker.TryAck(a.ResultKey, 1);
         Assert.That(tracker.AwaitingAckOnCurrentSession, Is.EqualTo(1));
 
         tracker.BeginSession(2);
         Assert.That(tracker.AwaitingAckOnCurrentSession, Is.Zero, "a new session starts counting afresh");
         tracker.MarkSent(b, 2);
         Assert.That(tracker.AwaitingAckOnCurrentSession, Is.EqualTo(1));
-        tracker.TryAck(b.Key, 2);
+        tracker.TryAck(b.ResultKey, 2);
         Assert.That(tracker.AwaitingAckOnCurrentSession, Is.Zero);
         Assert.That(tracker.Count, Is.Zero);
     }

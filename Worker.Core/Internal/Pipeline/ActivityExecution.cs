@@ -9,9 +9,14 @@ using Microsoft.Extensions.Logging;
 namespace Aion.Worker.Internal.Pipeline;
 
 /// <summary>One task from receipt to outcome: queued, then running, then done.</summary>
-/// <remarks>Also the log scope of the activity (workflow id, activity id, attempt, type), so the scope costs no allocation.</remarks>
+/// <remarks>
+/// Also the log scope of the activity (workflow id, activity id, attempt, type), so the scope costs
+/// no allocation, and its own <see cref="TrackedResult"/> until the engine acks the outcome (one
+/// object per task). When its slot is freed it drops its task (<see cref="ReleaseTask"/>): the
+/// input is not kept alive until the ack (the tracker's byte bound counts result frames only).
+/// </remarks>
 [DebuggerDisplay("{DebuggerDisplay,nq}")]
-internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePair<string, object?>>
+internal class ActivityExecution : TrackedResult, IThreadPoolWorkItem, IReadOnlyList<KeyValuePair<string, object?>>
 {
     private const int Queued = 0;
     private const int Running = 1;
@@ -26,19 +31,27 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
     private WorkerToServer? _livenessFrame;
     private WorkerToServer? _pendingProgress;
     private List<IAsyncDisposable>? _disposeAfterOutcome;
+    private ActivityTask? _task;
 
     public ActivityExecution(WorkerRuntime runtime, ActivityTask task, ExecutionKey key, ActivityInvoker? invoker, WorkerRegistration registration, long sessionId)
+        : base(key.ResultKey, key.Attempt)
     {
         _runtime = runtime;
-        Task = task;
-        Key = key;
+        _task = task;
+        ActivityType = task.ActivityType;
         _invoker = invoker;
         Registration = registration;
         SessionId = sessionId;
     }
 
-    public ActivityTask Task { get; }
-    public ExecutionKey Key { get; }
+    /// <summary>The task; throws once the execution's slot was freed (<see cref="ReleaseTask"/>).</summary>
+    public ActivityTask Task => _task ?? throw new InvalidOperationException($"The activity {this} finished: its task was released.");
+
+    /// <summary>The task, or <see langword="null"/> once released.</summary>
+    public ActivityTask? TaskOrNull => Volatile.Read(ref _task);
+
+    public string ActivityType { get; }
+    public ExecutionKey Key => new(ResultKey, Attempt);
 
     /// <summary>The registration of the session that dispatched this task.</summary>
     public WorkerRegistration Registration { get; }
@@ -137,6 +150,9 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
 
     void IThreadPoolWorkItem.Execute() => _ = RunChainAsync(this, startedInline: false);
 
+    /// <summary>Drops the task (and its input) once the execution left the in-flight table: what stays until the ack is the outcome.</summary>
+    public void ReleaseTask() => Volatile.Write(ref _task, null);
+
     public ValueTask HeartbeatAsync<TProgress>(TProgress progress, CancellationToken cancellationToken) =>
         HeartbeatAsync(progress as Payload ?? _runtime.Codec.Encode(progress), cancellationToken);
 
@@ -226,7 +242,7 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
         try
         {
             var frame = await ExecuteAsync(services: null).ConfigureAwait(false);
-            telemetry.RecordOutcome(frame.Result, Task.ActivityType, _runtime.IdentityTag, timed ? _runtime.Time.GetElapsedTime(started) : null, span);
+            telemetry.RecordOutcome(frame.Result, ActivityType, _runtime.IdentityTag, timed ? _runtime.Time.GetElapsedTime(started) : null, span);
             await _runtime.Reporter.RecordOutcomeAsync(this, frame).ConfigureAwait(false);
             await DisposeResourcesAsync().ConfigureAwait(false);
         }
@@ -340,7 +356,7 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
         0 => new("WorkflowId", Key.WorkflowId),
         1 => new("ActivityId", Key.Position),
         2 => new("Attempt", Key.Attempt),
-        3 => new("ActivityType", Task.ActivityType),
+        3 => new("ActivityType", ActivityType),
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 
@@ -356,8 +372,8 @@ internal class ActivityExecution : IThreadPoolWorkItem, IReadOnlyList<KeyValuePa
     IEnumerator IEnumerable.GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)this).GetEnumerator();
 
     private string DebuggerDisplay =>
-        $"{Task.ActivityType} {Key.WorkflowId}/{Key.Position} attempt {Key.Attempt}: {Volatile.Read(ref _state) switch { Queued => "queued", Running => "running", _ => "done" }}" +
+        $"{ActivityType} {Key.WorkflowId}/{Key.Position} attempt {Key.Attempt}: {Volatile.Read(ref _state) switch { Queued => "queued", Running => "running", _ => "done" }}" +
         $"{(CancellationReason == ActivityCancellationReason.None ? string.Empty : $", cancelled ({CancellationReason})")}, session {SessionId}";
 
-    public override string ToString() => $"WorkflowId:{Key.WorkflowId} ActivityId:{Key.Position} Attempt:{Key.Attempt} ActivityType:{Task.ActivityType}";
+    public override string ToString() => $"WorkflowId:{Key.WorkflowId} ActivityId:{Key.Position} Attempt:{Key.Attempt} ActivityType:{ActivityType}";
 }

@@ -59,7 +59,7 @@ internal sealed class Dispatcher
             var session = _pipeline.Attached;
             if (session is null || !session.IsStarted || session.IsEnded || session.IsFinishing)
             {
-                await _wake.WaitAsync().ConfigureAwait(false);
+                await _wake.WaitAsync(CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
 
@@ -236,18 +236,14 @@ internal sealed class Dispatcher
         return _settings.MaxBackoff - _time.GetElapsedTime(since, now);
     }
 
-    private async Task WaitForWakeAsync(TimeSpan? timeout, CancellationToken sessionEnd)
-    {
-        var wake = _wake.WaitAsync();
-        if (timeout is not { } delay || wake.IsCompleted)
-        {
-            await wake.ConfigureAwait(false);
-            return;
-        }
+    private ValueTask WaitForWakeAsync(TimeSpan? timeout, CancellationToken sessionEnd) =>
+        timeout is { } delay ? WaitForWakeOrStallAsync(delay, sessionEnd) : _wake.WaitAsync(CancellationToken.None);
 
-        using var stopDelay = CancellationTokenSource.CreateLinkedTokenSource(sessionEnd);
-        var timer = Task.Delay(delay, _time, stopDelay.Token);
-        await Task.WhenAny(wake, timer).ConfigureAwait(false);
-        stopDelay.Cancel();
+    /// <summary>The stall deadline and the session's end wake the dispatcher like any other change (a late one costs a spare decision).</summary>
+    private async ValueTask WaitForWakeOrStallAsync(TimeSpan delay, CancellationToken sessionEnd)
+    {
+        using var deadline = _time.CreateTimer(static wake => ((AsyncSignal)wake!).Set(), _wake, delay, Timeout.InfiniteTimeSpan);
+        using var ended = sessionEnd.UnsafeRegister(static wake => ((AsyncSignal)wake!).Set(), _wake);
+        await _wake.WaitAsync(CancellationToken.None).ConfigureAwait(false);
     }
 }

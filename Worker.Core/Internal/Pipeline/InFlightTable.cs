@@ -261,6 +261,9 @@ internal sealed class InFlightTable(WorkerLog log)
             }
         }
 
+        // Out of the table, nothing reads the task any more: a tracked outcome keeps the execution until its ack, not the input.
+        execution.ReleaseTask();
+
         // Outside the lock: the last execution of an ended run disposes its stages.
         (execution as StagedExecution)?.Stages.Exit(log);
     }

@@ -223,7 +223,7 @@ internal sealed class InboundQueue
         // unless the unacked tracker is the blocker: the acks that free it may sit behind these tasks.
         while (!HasRoom())
         {
-            await _space.WaitAsync().WaitAsync(sessionEnd).ConfigureAwait(false);
+            await _space.WaitAsync(sessionEnd).ConfigureAwait(false);
         }
 
         await Write(execution).ConfigureAwait(false);

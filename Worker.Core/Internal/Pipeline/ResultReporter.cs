@@ -15,14 +15,14 @@ internal sealed class ResultReporter(WorkerRuntime runtime)
     {
         execution.MarkDone();
         var key = execution.Key;
-        var entry = runtime.InFlight.IsSuperseded(key, out var keptAttempt) ? null : runtime.Tracker.Record(key.ResultKey, key.Attempt, frame, out keptAttempt);
-        if (entry is null)
+        if (runtime.InFlight.IsSuperseded(key, out var keptAttempt) || !runtime.Tracker.Record(execution, frame, out keptAttempt))
         {
             runtime.Log.OutcomeSuperseded(key.WorkflowId, key.Position, key.Attempt, keptAttempt);
             return default;
         }
 
-        return runtime.Pipeline is { } pipeline ? pipeline.EnqueueResultAsync(entry) : default;
+        // The execution is its own tracked entry.
+        return runtime.Pipeline is { } pipeline ? pipeline.EnqueueResultAsync(execution) : default;
     }
 
     /// <summary>Queues a progress heartbeat (already kept as the execution's latest) for the attached session, if any (or hands it to the runtime's progress sink).</summary>

@@ -1,17 +1,25 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Aion.Worker.Protocol;
 
 namespace Aion.Worker.Internal.Pipeline;
 
-/// <summary>One outcome kept until the engine acknowledges it.</summary>
-internal sealed class TrackedResult(ResultKey key, uint attempt, WorkerToServer frame)
+/// <summary>
+/// One outcome kept until the engine acknowledges it. The worker's <see cref="ActivityExecution"/>
+/// is its own tracked result (one object per task); a standalone entry serves tests and tools.
+/// </summary>
+internal class TrackedResult(ResultKey resultKey, uint attempt)
 {
-    public ResultKey Key { get; } = key;
+    private WorkerToServer? _frame;
+
+    public ResultKey ResultKey { get; } = resultKey;
     public uint Attempt { get; } = attempt;
-    public WorkerToServer Frame { get; } = frame;
+
+    /// <summary>The outcome's frame, set when it is recorded.</summary>
+    public WorkerToServer Frame => _frame ?? throw new InvalidOperationException("The outcome was not recorded yet.");
 
     /// <summary>The encoded size of <see cref="Frame"/>, counted against MaxUnackedResultBytes.</summary>
-    public int Size { get; } = frame.CalculateSize();
+    public int Size { get; private set; }
 
     /// <summary>The session this outcome was last sent on; 0 = never sent.</summary>
     public long SentOnSession { get; set; }
@@ -26,6 +34,16 @@ internal sealed class TrackedResult(ResultKey key, uint attempt, WorkerToServer 
     public long CountedSession { get; set; }
     public int SendsOnCountedSession { get; set; }
     public int AcksOnCountedSession { get; set; }
+
+    /// <summary>Whether the outcome was recorded (an entry is recorded once).</summary>
+    internal bool IsRecorded => _frame is not null;
+
+    /// <summary>Sets the outcome, before the entry is published in the tracker.</summary>
+    internal void SetOutcome(WorkerToServer frame, int size)
+    {
+        _frame = frame;
+        Size = size;
+    }
 }
 
 /// <summary>What <see cref="UnackedResultTracker.TryAck"/> did.</summary>
@@ -81,35 +99,47 @@ internal sealed class UnackedResultTracker
         }
     }
 
-    /// <summary>Records an outcome; returns the entry, or <see langword="null"/> and the higher attempt kept when superseded.</summary>
+    /// <summary>Records an outcome in a new standalone entry; returns it, or <see langword="null"/> and the higher attempt kept when superseded.</summary>
     public TrackedResult? Record(ResultKey key, uint attempt, WorkerToServer frame, out uint keptAttempt)
     {
+        var entry = new TrackedResult(key, attempt);
+        return Record(entry, frame, out keptAttempt) ? entry : null;
+    }
+
+    /// <summary>Records <paramref name="frame"/> as the outcome of <paramref name="entry"/> (never recorded before); false, with the higher attempt kept, when superseded.</summary>
+    public bool Record(TrackedResult entry, WorkerToServer frame, out uint keptAttempt)
+    {
+        if (entry.IsRecorded)
+        {
+            throw new InvalidOperationException($"The outcome of {entry.ResultKey} attempt {entry.Attempt} was already recorded.");
+        }
+
+        var size = frame.CalculateSize();
+        var key = entry.ResultKey;
         lock (_gate)
         {
-            if (_entries.TryGetValue(key, out var existing))
+            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, key, out var exists);
+            var existing = slot;
+            if (exists)
             {
-                if (existing.Attempt > attempt)
+                if (existing!.Attempt > entry.Attempt)
                 {
                     keptAttempt = existing.Attempt;
-                    return null;
+                    return false;
                 }
 
                 ForgetSent(existing);
                 Volatile.Write(ref _bytes, _bytes - existing.Size);
-            }
-
-            var entry = new TrackedResult(key, attempt, frame);
-            Volatile.Write(ref _bytes, _bytes + entry.Size);
-            if (existing is not null)
-            {
                 entry.CountedSession = existing.CountedSession;
                 entry.SendsOnCountedSession = existing.SendsOnCountedSession;
                 entry.AcksOnCountedSession = existing.AcksOnCountedSession;
             }
 
-            _entries[key] = entry;
-            keptAttempt = attempt;
-            return entry;
+            entry.SetOutcome(frame, size);
+            Volatile.Write(ref _bytes, _bytes + size);
+            slot = entry;
+            keptAttempt = entry.Attempt;
+            return true;
         }
     }
 
@@ -128,7 +158,7 @@ internal sealed class UnackedResultTracker
     {
         lock (_gate)
         {
-            return entry.SentOnSession != sessionId && _entries.TryGetValue(entry.Key, out var current) && ReferenceEquals(current, entry);
+            return entry.SentOnSession != sessionId && _entries.TryGetValue(entry.ResultKey, out var current) && ReferenceEquals(current, entry);
         }
     }
 
@@ -137,7 +167,7 @@ internal sealed class UnackedResultTracker
     {
         lock (_gate)
         {
-            if (!_entries.TryGetValue(entry.Key, out var current) || !ReferenceEquals(current, entry))
+            if (!_entries.TryGetValue(entry.ResultKey, out var current) || !ReferenceEquals(current, entry))
             {
                 return false;
             }
@@ -197,7 +227,7 @@ internal sealed class UnackedResultTracker
             entries = [.. _entries.Values];
         }
 
-        Array.Sort(entries, static (a, b) => a.Key.CompareTo(b.Key));
+        Array.Sort(entries, static (a, b) => a.ResultKey.CompareTo(b.ResultKey));
         return entries;
     }
 

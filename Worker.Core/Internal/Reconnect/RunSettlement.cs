@@ -26,7 +26,7 @@ internal sealed class RunSettlement(WorkerRuntime runtime)
         for (var i = 0; i < entries.Length; i++)
         {
             var entry = entries[i];
-            results[i] = new UnackedResult(entry.Key.WorkflowId, entry.Key.Position, entry.Attempt, entry.SentOnSession != 0);
+            results[i] = new UnackedResult(entry.ResultKey.WorkflowId, entry.ResultKey.Position, entry.Attempt, entry.SentOnSession != 0);
         }
 
         return new RunSummary(results);
@@ -38,7 +38,7 @@ internal sealed class RunSettlement(WorkerRuntime runtime)
         var running = runtime.InFlight.RunningExecutions();
         foreach (var execution in running)
         {
-            runtime.Log.ActivityAbandoned(execution.Task.ActivityType, execution.Key.WorkflowId, execution.Key.Position, execution.Key.Attempt);
+            runtime.Log.ActivityAbandoned(execution.ActivityType, execution.ResultKey.WorkflowId, execution.ResultKey.Position, execution.Key.Attempt);
         }
 
         var unacked = LogLeftoverResults();
@@ -54,11 +54,11 @@ internal sealed class RunSettlement(WorkerRuntime runtime)
         {
             if (entry.SentOnSession == 0)
             {
-                runtime.Log.OutcomeUnreported(entry.Key.WorkflowId, entry.Key.Position, entry.Attempt);
+                runtime.Log.OutcomeUnreported(entry.ResultKey.WorkflowId, entry.ResultKey.Position, entry.Attempt);
             }
             else
             {
-                runtime.Log.ResultUnacked(entry.Key.WorkflowId, entry.Key.Position, entry.Attempt);
+                runtime.Log.ResultUnacked(entry.ResultKey.WorkflowId, entry.ResultKey.Position, entry.Attempt);
             }
         }
 
@@ -66,7 +66,7 @@ internal sealed class RunSettlement(WorkerRuntime runtime)
         {
             const int Listed = 100;
             var listed = Math.Min(Listed, entries.Length);
-            var ids = string.Join(", ", entries.Take(listed).Select(static e => $"{e.Key.WorkflowId}/{e.Key.Position}#{e.Attempt}"));
+            var ids = string.Join(", ", entries.Take(listed).Select(static e => $"{e.ResultKey.WorkflowId}/{e.ResultKey.Position}#{e.Attempt}"));
             var unsent = entries.Count(static e => e.SentOnSession == 0);
             runtime.Log.RunLeftResults(runtime.Settings.Identity, entries.Length, unsent, listed, ids);
         }

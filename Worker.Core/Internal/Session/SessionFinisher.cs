@@ -73,7 +73,7 @@ internal sealed class SessionFinisher(SessionAdapter session, WorkerRuntime runt
         {
             while (runtime.Tracker.AwaitingAckOnCurrentSession > 0)
             {
-                await _acked.WaitAsync().WaitAsync(linked.Token).ConfigureAwait(false);
+                await _acked.WaitAsync(linked.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !sessionEnd.IsCancellationRequested)

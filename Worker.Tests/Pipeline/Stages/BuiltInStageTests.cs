@@ -180,7 +180,7 @@ public sealed class BuiltInStageTests
 
         // Frames are read in order: once the sentinel's result arrived, every ack before it was read (or lost).
         await harness.Engine.Dispatch("echo", "sentinel").Result.Within();
-        var tracked = harness.Worker.Runtime.Tracker.Snapshot().Select(entry => entry.Key.WorkflowId).ToHashSet();
+        var tracked = harness.Worker.Runtime.Tracker.Snapshot().Select(entry => entry.ResultKey.WorkflowId).ToHashSet();
         harness.Shutdown();
         return [.. tasks.Select(task => tracked.Contains(task.WorkflowId))];
     }
