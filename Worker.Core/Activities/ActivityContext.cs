@@ -7,13 +7,15 @@ namespace Aion.Worker;
 /// <summary>What an activity knows about its own execution, and how it talks back to the engine.</summary>
 public sealed class ActivityContext
 {
-    private static readonly IReadOnlyDictionary<string, string> EmptyLabels = new Dictionary<string, string>();
-
     private readonly ActivityExecution _execution;
+
+    // The execution drops its task when its slot is freed; a context the handler kept still reads it.
+    private readonly Protocol.ActivityTask _task;
 
     internal ActivityContext(ActivityExecution execution)
     {
         _execution = execution;
+        _task = execution.Task;
     }
 
     /// <summary>The workflow id, exactly as the engine sent it.</summary>
@@ -22,8 +24,8 @@ public sealed class ActivityContext
     /// <summary>The activity id: its sequence position within the workflow.</summary>
     public ulong ActivityId => _execution.Key.Position;
 
-    /// <summary>The workflow run id, or <see langword="null"/> when the task had none (or once the activity finished and its slot was freed).</summary>
-    public string? RunId => _execution.TaskOrNull?.RunId?.Uuid;
+    /// <summary>The workflow run id, or <see langword="null"/> when the task had none.</summary>
+    public string? RunId => _task.RunId?.Uuid;
 
     /// <summary>The activity type this execution was dispatched as.</summary>
     public string ActivityType => _execution.ActivityType;
@@ -31,8 +33,8 @@ public sealed class ActivityContext
     /// <summary>The attempt, one-based, as sent by the engine.</summary>
     public uint Attempt => _execution.Key.Attempt;
 
-    /// <summary>Display-only labels the engine sent with the task (empty once the activity finished and its slot was freed).</summary>
-    public IReadOnlyDictionary<string, string> Labels => _execution.TaskOrNull?.Labels ?? EmptyLabels;
+    /// <summary>Display-only labels the engine sent with the task.</summary>
+    public IReadOnlyDictionary<string, string> Labels => _task.Labels;
 
     /// <summary>The engine's heartbeat window for the session that dispatched this task; zero when the engine tracks no liveness.</summary>
     /// <remarks>The worker sends liveness heartbeats on its own; call <see cref="HeartbeatAsync{TProgress}(TProgress, CancellationToken)"/> to report progress.</remarks>
