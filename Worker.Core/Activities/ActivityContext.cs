@@ -18,6 +18,9 @@ public sealed class ActivityContext
         _task = execution.Task;
     }
 
+    /// <summary>The execution this context belongs to.</summary>
+    internal ActivityExecution Execution => _execution;
+
     /// <summary>The workflow id, exactly as the engine sent it.</summary>
     public string WorkflowId => _execution.Key.WorkflowId;
 

@@ -326,12 +326,13 @@ internal class ActivityExecution : TrackedResult, IThreadPoolWorkItem, IReadOnly
             : InvokeAt(0, context, Task.Input);
     }
 
-    private ValueTask<Payload> InvokeAt(int index, ActivityContext context, Payload input)
+    /// <summary>Runs the interceptors from <paramref name="index"/> on, then the activity; each continuation is the runtime's, built once (no closure per task).</summary>
+    internal ValueTask<Payload> InvokeAt(int index, ActivityContext context, Payload input)
     {
         var interceptors = _runtime.Interceptors;
         return index == interceptors.Count
             ? _invoker!.InvokeAsync(input, context, _runtime.Codec)
-            : interceptors[index].InterceptAsync(context, input, (nextContext, nextInput) => InvokeAt(index + 1, nextContext, nextInput));
+            : interceptors[index].InterceptAsync(context, input, _runtime.InterceptorContinuations[index]);
     }
 
     /// <summary>Disposes what was registered with <see cref="DisposeAfterOutcome"/>, last first; failures are logged.</summary>

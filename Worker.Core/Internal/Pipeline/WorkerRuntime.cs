@@ -25,6 +25,7 @@ internal sealed class WorkerRuntime
         Settings = settings;
         Telemetry = telemetry ?? WorkerTelemetry.Shared;
         Interceptors = interceptors ?? [];
+        InterceptorContinuations = CreateInterceptorContinuations(Interceptors.Count);
         IdentityTag = new KeyValuePair<string, object?>(Diagnostics.AionWorkerDiagnostics.Tags.Identity, settings.Identity);
         Registry = registry;
         Codec = codec;
@@ -45,6 +46,9 @@ internal sealed class WorkerRuntime
     /// <summary>This worker's instruments (its host's meter, or the process-wide one).</summary>
     public WorkerTelemetry Telemetry { get; }
     public IReadOnlyList<IActivityInterceptor> Interceptors { get; }
+
+    /// <summary>The continuation interceptor <c>i</c> gets: the rest of the chain for the execution of the context it is given.</summary>
+    public IReadOnlyList<ActivityInvocation> InterceptorContinuations { get; }
 
     /// <summary>The identity tag every measurement of this worker carries.</summary>
     public KeyValuePair<string, object?> IdentityTag { get; }
@@ -87,6 +91,22 @@ internal sealed class WorkerRuntime
 
     /// <summary>The session the run serves now, or <see langword="null"/> between sessions.</summary>
     public SessionAdapter? CurrentSession => Pipeline?.Attached;
+
+    private static ActivityInvocation[] CreateInterceptorContinuations(int count)
+    {
+        var continuations = new ActivityInvocation[count];
+        for (var i = 0; i < count; i++)
+        {
+            var next = i + 1;
+            continuations[i] = (context, input) =>
+            {
+                ArgumentNullException.ThrowIfNull(context);
+                return context.Execution.InvokeAt(next, context, input);
+            };
+        }
+
+        return continuations;
+    }
 
     public long NextSessionId() => Interlocked.Increment(ref _lastSessionId);
 
