@@ -131,6 +131,8 @@ internal sealed class SessionAdapter : IDisposable
             // Callbacks only wake waiters; nothing to report.
         }
 
+        // Wakes the write pump, which waits for the channel without a token.
+        _pipeline.Poke(this);
         _ended.TrySetResult();
         return true;
     }

@@ -54,7 +54,9 @@ internal sealed class SessionWritePump(SessionAdapter session, WorkerRuntime run
                     await _sender.FlushAsync().ConfigureAwait(false);
                 }
             }
-            while (await outbound.WaitToReadAsync(sessionEnd).ConfigureAwait(false));
+            // The wait takes no token (a bounded channel allocates for every cancellable wait): the
+            // session's end pokes the channel instead, and the pump stops here.
+            while (!sessionEnd.IsCancellationRequested && await outbound.WaitToReadAsync().ConfigureAwait(false));
         }
         catch (Exception) when (sessionEnd.IsCancellationRequested)
         {
