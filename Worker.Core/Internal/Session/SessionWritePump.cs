@@ -56,7 +56,7 @@ internal sealed class SessionWritePump(SessionAdapter session, WorkerRuntime run
             }
             // The wait takes no token (a bounded channel allocates for every cancellable wait): the
             // session's end pokes the channel instead, and the pump stops here.
-            while (!sessionEnd.IsCancellationRequested && await outbound.WaitToReadAsync().ConfigureAwait(false));
+            while (!sessionEnd.IsCancellationRequested && await WaitForWorkAsync(outbound).ConfigureAwait(false));
         }
         catch (Exception) when (sessionEnd.IsCancellationRequested)
         {
@@ -65,6 +65,30 @@ internal sealed class SessionWritePump(SessionAdapter session, WorkerRuntime run
         {
             session.EndWith(ex);
         }
+    }
+
+    /// <summary>
+    /// Waits for the next entry. The channel resumes the pump on the thread that queued the entry: alone
+    /// (no other activity running) the pump sends and flushes it right there, with no wake-up hop — the
+    /// lowest latency; while other activities run and may finish any moment, it moves to a work item of
+    /// its own so their results gather behind this one and leave in one flush.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> WaitForWorkAsync(System.Threading.Channels.ChannelReader<OutboundItem> outbound)
+    {
+        var wait = outbound.WaitToReadAsync();
+        if (wait.IsCompleted)
+        {
+            return await wait.ConfigureAwait(false);
+        }
+
+        var more = await wait.ConfigureAwait(false);
+        if (more && runtime.InFlight.Running > 1)
+        {
+            await Task.Yield();
+        }
+
+        return more;
     }
 
     private async Task ReplayAsync()
