@@ -169,43 +169,6 @@ public sealed class TaskStartTests
     }
 
     [Test]
-    public async Task An_activity_that_waited_for_room_in_the_outbound_channel_never_goes_on_running_on_the_write_pump()
-    {
-        // The write pump resumes on the thread of whoever queues a frame; the reverse — a writer that
-        // waited for room, resumed by the pump's read — must not hold the pump: the activity's chain
-        // (and the next handler it is handed) goes on elsewhere. On .NET 10 the bounded channel already
-        // resumes a blocked writer asynchronously, and WorkerPipeline yields after such a write as well:
-        // this pins the rule against either changing.
-        var stacks = new ConcurrentDictionary<string, string>();
-        var hook = new SendHook();
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var harness = WorkerHarness.Create(b => hook.Install(RegisterRecorder(b, stacks, inline: false)), o => o.MaxConcurrency = 1);
-        await harness.StartAndRegisterAsync();
-        hook.OnFlush = _ => held.Task;
-
-        // The first result's flush is held: 256 more results fill the outbound channel, the next activity waits for room.
-        const int Capacity = 256;
-        var tasks = Enumerable.Range(0, Capacity + 10).Select(i => harness.Engine.Dispatch(Recorded, $"r{i}")).ToArray();
-        await Poll.UntilAsync(() => harness.Worker.UnackedResults == Capacity + 2, "a writer waits for room in the full channel");
-        await Poll.HoldsAsync(() => harness.Worker.UnackedResults == Capacity + 2, "nothing more runs while it waits");
-
-        hook.OnFlush = null;
-        held.TrySetResult();
-        foreach (var task in tasks)
-        {
-            await task.Result.Within();
-        }
-
-        var later = Enumerable.Range(Capacity + 2, 8).Select(i => $"r{i}").ToArray();
-        foreach (var input in later)
-        {
-            Assert.That(stacks[input], Does.Not.Contain("SessionWritePump"), input);
-        }
-
-        await harness.StopAsync();
-    }
-
-    [Test]
     public void RunInline_is_refused_at_registration_for_every_asynchronous_handler_shape()
     {
         var inline = new ActivityOptions { RunInline = true };

@@ -28,6 +28,7 @@ internal sealed class SessionAdapter : IDisposable
     private long _endTimestamp;
     private long _lastAckTimestamp;
     private volatile bool _drainSeen;
+    private bool _readingBatch;
     private volatile bool _replayed;
     private volatile bool _started;
     private int _closingAs = -1;
@@ -72,6 +73,13 @@ internal sealed class SessionAdapter : IDisposable
 
     /// <summary>Whether the replay finished: new tasks may start.</summary>
     public bool Replayed => _replayed;
+
+    /// <summary>Whether the read pump is past the first task of frames it read back to back, so more results follow at once (set by the read pump; read by the write pump to batch).</summary>
+    public bool ReadingBatch
+    {
+        get => Volatile.Read(ref _readingBatch);
+        set => Volatile.Write(ref _readingBatch, value);
+    }
 
     /// <summary>Whether a drain frame arrived (it latches).</summary>
     public bool DrainSeen => _drainSeen;

@@ -18,12 +18,15 @@ internal sealed class SessionReadPump(SessionAdapter session, WorkerRuntime runt
     {
         var transport = session.Transport;
         var sessionEnd = session.EndToken;
+        var tasksInBatch = 0;
         try
         {
             while (true)
             {
                 if (!transport.TryReceive(out var frame))
                 {
+                    tasksInBatch = 0;
+                    session.ReadingBatch = false;
                     frame = await transport.ReceiveAsync(sessionEnd).ConfigureAwait(false);
                 }
 
@@ -37,6 +40,8 @@ internal sealed class SessionReadPump(SessionAdapter session, WorkerRuntime runt
                     continue;
                 }
 
+                // From the second task of frames read back to back, more results are coming at once: the write pump batches them.
+                session.ReadingBatch = tasksInBatch++ > 0;
                 await AcceptAsync(task, rejection).ConfigureAwait(false);
             }
         }

@@ -69,9 +69,10 @@ internal sealed class SessionWritePump(SessionAdapter session, WorkerRuntime run
 
     /// <summary>
     /// Waits for the next entry. The channel resumes the pump on the thread that queued the entry: alone
-    /// (no other activity running) the pump sends and flushes it right there, with no wake-up hop — the
-    /// lowest latency; while other activities run and may finish any moment, it moves to a work item of
-    /// its own so their results gather behind this one and leave in one flush.
+    /// (no other activity running, the read pump not in the middle of buffered frames) the pump sends
+    /// and flushes it right there, with no wake-up hop — the lowest latency; while other activities run
+    /// or more tasks are being read (inline handlers finish one after another on the read pump), it
+    /// moves to a work item of its own so their results gather behind this one and leave in one flush.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> WaitForWorkAsync(System.Threading.Channels.ChannelReader<OutboundItem> outbound)
@@ -83,7 +84,7 @@ internal sealed class SessionWritePump(SessionAdapter session, WorkerRuntime run
         }
 
         var more = await wait.ConfigureAwait(false);
-        if (more && runtime.InFlight.Running > 1)
+        if (more && (runtime.InFlight.Running > 1 || session.ReadingBatch))
         {
             await Task.Yield();
         }
