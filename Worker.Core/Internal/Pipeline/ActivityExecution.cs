@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using Aion.Worker.Internal.Telemetry;
 using Aion.Worker.Internal.Activities;
 using Aion.Worker.Protocol;
 using Microsoft.Extensions.Logging;
@@ -29,7 +28,7 @@ internal class ActivityExecution : TrackedResult, IThreadPoolWorkItem, IReadOnly
     private int _state;
     private int _cancellationReason;
     // What few executions use (a rejection, progress, resources, a liveness frame), in one object made on first use: 24 bytes less per task.
-    private RareState? _rare;
+    private ExecutionRareState? _rare;
     private ActivityTask? _task;
 
     public ActivityExecution(WorkerRuntime runtime, ActivityTask task, ExecutionKey key, ActivityInvoker? invoker, WorkerRegistration registration, long sessionId)
@@ -79,7 +78,7 @@ internal class ActivityExecution : TrackedResult, IThreadPoolWorkItem, IReadOnly
     public ActivityCancellationReason CancellationReason => (ActivityCancellationReason)Volatile.Read(ref _cancellationReason);
     public ILogger Logger => _runtime.Logger;
 
-    protected WorkerRuntime Runtime => _runtime;
+    internal WorkerRuntime Runtime => _runtime;
 
     private CancellationTokenSource Cancellation
     {
@@ -96,7 +95,7 @@ internal class ActivityExecution : TrackedResult, IThreadPoolWorkItem, IReadOnly
         }
     }
 
-    private RareState Rare => Volatile.Read(ref _rare) ?? Interlocked.CompareExchange(ref _rare, new RareState(), null) ?? _rare!;
+    private ExecutionRareState Rare => Volatile.Read(ref _rare) ?? Interlocked.CompareExchange(ref _rare, new ExecutionRareState(), null) ?? _rare!;
 
     /// <summary>The progress-less heartbeat the liveness pump sends for this task (built once).</summary>
     public WorkerToServer LivenessFrame => Rare.LivenessFrame ??= new WorkerToServer
@@ -143,26 +142,9 @@ internal class ActivityExecution : TrackedResult, IThreadPoolWorkItem, IReadOnly
     public bool RunsInline => _invoker is null || Rejection is not null || _invoker.RunsInline;
 
     /// <summary>Runs the started execution: on this thread when it <see cref="RunsInline"/>, else as a thread-pool work item.</summary>
-    public void Launch()
-    {
-        if (RunsInline)
-        {
-            _ = RunChainAsync(this, startedInline: true);
-        }
-        else
-        {
-            QueueWorkItem();
-        }
-    }
+    public void Launch() => ExecutionChain.Launch(this);
 
-    /// <summary>Runs the execution as a thread-pool work item of its own (counted: the tests pin which starts cost one).</summary>
-    private void QueueWorkItem()
-    {
-        Interlocked.Increment(ref _runtime.WorkItemStarts);
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-    }
-
-    void IThreadPoolWorkItem.Execute() => _ = RunChainAsync(this, startedInline: false);
+    void IThreadPoolWorkItem.Execute() => ExecutionChain.Run(this, startedInline: false);
 
     /// <summary>Drops the task (and its input) once the execution left the in-flight table: what stays until the ack is the outcome.</summary>
     public void ReleaseTask() => Volatile.Write(ref _task, null);
@@ -194,76 +176,6 @@ internal class ActivityExecution : TrackedResult, IThreadPoolWorkItem, IReadOnly
         lock (this)
         {
             (Rare.DisposeAfterOutcome ??= []).Add(resource);
-        }
-    }
-
-    /// <summary>
-    /// Runs <paramref name="first"/>, then whatever the slot is handed on to (<see cref="TaskStarter.TryHandOff"/>):
-    /// a finishing activity takes the next queued task into its own slot, so a busy worker starts a
-    /// task with no dispatcher wake-up and no new work item. A chain started inline (on a pump's or the
-    /// dispatcher's thread) runs only inline executions on that thread and queues any other.
-    /// </summary>
-    private static async Task RunChainAsync(ActivityExecution first, bool startedInline)
-    {
-        var thread = Environment.CurrentManagedThreadId;
-        var execution = first;
-        while (true)
-        {
-            try
-            {
-                await execution.RunOnceAsync().ConfigureAwait(false);
-            }
-            catch
-            {
-                // Not expected (the outcome path catches the handler's failures): free the slot, let the dispatcher go on.
-                var runtime = execution._runtime;
-                runtime.Reporter.Release(execution);
-                runtime.Pipeline?.Wake();
-                throw;
-            }
-
-            var next = execution._runtime.Pipeline is { } pipeline ? pipeline.Starter.TryHandOff(execution) : ReleaseAfterRun(execution);
-            if (next is null)
-            {
-                return;
-            }
-
-            if (startedInline && !next.RunsInline && Environment.CurrentManagedThreadId == thread)
-            {
-                // Still on the thread that started the chain inline: a handler that may block gets its own work item (it keeps the slot it was handed).
-                next.QueueWorkItem();
-                return;
-            }
-
-            execution = next;
-        }
-    }
-
-    private static ActivityExecution? ReleaseAfterRun(ActivityExecution execution)
-    {
-        execution._runtime.Reporter.Release(execution);
-        return null;
-    }
-
-    /// <summary>Runs the activity and records its outcome; the slot stays taken.</summary>
-    private async Task RunOnceAsync()
-    {
-        // The clock is read only when someone listens to the duration histogram.
-        var telemetry = _runtime.Telemetry;
-        var timed = telemetry.ActivityDuration.Enabled;
-        var started = timed ? _runtime.Time.GetTimestamp() : 0;
-        var span = WorkerTelemetry.StartActivitySpan(Task, _runtime.Settings.Identity);
-        try
-        {
-            var frame = await ExecuteAsync(services: null).ConfigureAwait(false);
-            telemetry.RecordOutcome(frame.Result, ActivityType, _runtime.IdentityTag, timed ? _runtime.Time.GetElapsedTime(started) : null, span);
-            await _runtime.Reporter.RecordOutcomeAsync(this, frame).ConfigureAwait(false);
-            await DisposeResourcesAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            // The span ends before the slot is freed or handed on: whoever waits for the activity sees it complete.
-            span?.Dispose();
         }
     }
 
@@ -336,7 +248,7 @@ internal class ActivityExecution : TrackedResult, IThreadPoolWorkItem, IReadOnly
     }
 
     /// <summary>Disposes what was registered with <see cref="DisposeAfterOutcome"/>, last first; failures are logged.</summary>
-    internal async ValueTask DisposeResourcesAsync()
+    internal ValueTask DisposeResourcesAsync()
     {
         List<IAsyncDisposable>? resources;
         lock (this)
@@ -349,22 +261,7 @@ internal class ActivityExecution : TrackedResult, IThreadPoolWorkItem, IReadOnly
             }
         }
 
-        if (resources is null)
-        {
-            return;
-        }
-
-        for (var i = resources.Count - 1; i >= 0; i--)
-        {
-            try
-            {
-                await resources[i].DisposeAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                _runtime.Log.DisposeFailed(ex, Key.WorkflowId, Key.Position, Key.Attempt);
-            }
-        }
+        return resources is null ? default : ExecutionRareState.DisposeAllAsync(resources, _runtime.Log, Key);
     }
 
     // The log scope.
@@ -389,14 +286,6 @@ internal class ActivityExecution : TrackedResult, IThreadPoolWorkItem, IReadOnly
     }
 
     IEnumerator IEnumerable.GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)this).GetEnumerator();
-
-    private sealed class RareState
-    {
-        public string? Rejection;
-        public WorkerToServer? LivenessFrame;
-        public WorkerToServer? PendingProgress;
-        public List<IAsyncDisposable>? DisposeAfterOutcome;
-    }
 
     private string DebuggerDisplay =>
         $"{ActivityType} {Key.WorkflowId}/{Key.Position} attempt {Key.Attempt}: {Volatile.Read(ref _state) switch { Queued => "queued", Running => "running", _ => "done" }}" +
