@@ -128,8 +128,8 @@ internal sealed class TaskStarter(WorkerRuntime runtime, WorkerPipeline pipeline
         // The slot is free: a task queued meanwhile starts in the caller's chain (no recursion, no work item).
         var attached = pipeline.Attached;
         var outcome = TryTakeNext(attached, out var started);
-        if (outcome is Outcome.NoRoom or Outcome.NotServing
-            || (outcome == Outcome.Empty && !HasRoomForOneMore())
+        if (NeedsDispatcher(outcome)
+            || (outcome == Outcome.Empty && !HasRoomForOneMore() && !pipeline.AwaitingAck)
             || attached is null or { DrainSeen: true }
             || pipeline.Shutdown.IsCancellationRequested)
         {
@@ -149,12 +149,18 @@ internal sealed class TaskStarter(WorkerRuntime runtime, WorkerPipeline pipeline
             return;
         }
 
-        var outcome = TryStartNext(session);
-        if (outcome is Outcome.NoRoom or Outcome.NotServing)
+        if (NeedsDispatcher(TryStartNext(session)))
         {
             pipeline.Wake();
         }
     }
+
+    /// <summary>
+    /// Whether the dispatcher must look: no session to serve, or no room in the tracker while the
+    /// dispatcher does not know it yet (once it waits for an ack, its stall clock runs undisturbed).
+    /// </summary>
+    private bool NeedsDispatcher(Outcome outcome) =>
+        outcome == Outcome.NotServing || (outcome == Outcome.NoRoom && !pipeline.AwaitingAck);
 
     /// <summary>Whether the tracker has room for one more running activity besides those holding slots now (running activities reserve no bytes: the overshoot is at most MaxConcurrency × MaxSendMessageSize).</summary>
     public bool HasRoomForOneMore()
