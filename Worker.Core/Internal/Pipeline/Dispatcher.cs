@@ -122,7 +122,7 @@ internal sealed class Dispatcher
                 case TaskStarter.Outcome.Started:
                     RoomFound();
                     return true;
-                case TaskStarter.Outcome.Empty when _pipeline.Starter.HasRoomForOneMore():
+                case TaskStarter.Outcome.Empty when _pipeline.Starter.HasRoom(starting: 1):
                     RoomFound();
                     break;
                 case TaskStarter.Outcome.Empty:
@@ -137,7 +137,7 @@ internal sealed class Dispatcher
         }
         else if (_runtime.InFlight.Running < _settings.MaxConcurrency)
         {
-            if (_pipeline.Starter.HasRoomForOneMore())
+            if (_pipeline.Starter.HasRoom(starting: 1))
             {
                 RoomFound();
 
@@ -183,7 +183,7 @@ internal sealed class Dispatcher
         // From here on an ack that frees room wakes the dispatcher (the fence pairs with the ack's: one of the two sees the other).
         Volatile.Write(ref _awaitingAck, true);
         Interlocked.MemoryBarrier();
-        if (_pipeline.Starter.HasRoomForOneMore())
+        if (_pipeline.Starter.HasRoom(starting: 1))
         {
             // An ack freed room before the flag was seen: decide again.
             return true;

@@ -81,7 +81,7 @@ internal sealed class TaskStarter(WorkerRuntime runtime, WorkerPipeline pipeline
                 return Outcome.Saturated;
             }
 
-            if (!HasRoom())
+            if (!HasRoom(starting: 0))
             {
                 _inFlight.ReleaseSlot();
                 return Outcome.NoRoom;
@@ -110,7 +110,7 @@ internal sealed class TaskStarter(WorkerRuntime runtime, WorkerPipeline pipeline
             var session = pipeline.Attached;
 
             // The finished execution's result is tracked and its slot counted: handing the slot on keeps tracked + running as it is.
-            if (IsServing(session) && pipeline.Inbound.Count > 0 && HasRoom() && TryTakeFor(session!, out var next))
+            if (IsServing(session) && pipeline.Inbound.Count > 0 && HasRoom(starting: 0) && TryTakeFor(session!, out var next))
             {
                 (finished as StagedExecution)?.ReleaseReservation();
                 _inFlight.Forget(finished);
@@ -129,7 +129,7 @@ internal sealed class TaskStarter(WorkerRuntime runtime, WorkerPipeline pipeline
         var attached = pipeline.Attached;
         var outcome = TryTakeNext(attached, out var started);
         if (NeedsDispatcher(outcome)
-            || (outcome == Outcome.Empty && !HasRoomForOneMore() && !pipeline.AwaitingAck)
+            || (outcome == Outcome.Empty && !HasRoom(starting: 1) && !pipeline.AwaitingAck)
             || attached is null or { DrainSeen: true }
             || pipeline.Shutdown.IsCancellationRequested)
         {
@@ -162,24 +162,21 @@ internal sealed class TaskStarter(WorkerRuntime runtime, WorkerPipeline pipeline
     private bool NeedsDispatcher(Outcome outcome) =>
         outcome == Outcome.NotServing || (outcome == Outcome.NoRoom && !pipeline.AwaitingAck);
 
-    /// <summary>Whether the tracker has room for one more running activity besides those holding slots now (running activities reserve no bytes: the overshoot is at most MaxConcurrency × MaxSendMessageSize).</summary>
-    public bool HasRoomForOneMore()
+    /// <summary>
+    /// Whether the tracker has room for the activities holding slots now plus <paramref name="starting"/>
+    /// more: 0 after a slot was taken (it is counted already), 1 before (running activities reserve no
+    /// bytes: the overshoot is at most MaxConcurrency × MaxSendMessageSize).
+    /// </summary>
+    public bool HasRoom(int starting)
     {
         var tracker = runtime.Tracker;
-        return tracker.Count + _inFlight.Running < _settings.MaxUnackedResults && tracker.Bytes < _settings.MaxUnackedResultBytes;
+        return tracker.Count + _inFlight.Running + starting <= _settings.MaxUnackedResults && tracker.Bytes < _settings.MaxUnackedResultBytes;
     }
 
     /// <summary>Whether tasks may start for <paramref name="session"/> now.</summary>
     private bool IsServing(SessionAdapter? session) =>
         session is { IsStarted: true, IsEnded: false, IsFinishing: false, Replayed: true }
         && !pipeline.Shutdown.IsCancellationRequested;
-
-    /// <summary>Whether the tracker has room for the activities holding slots now (slots are taken first, so this counts the caller's).</summary>
-    private bool HasRoom()
-    {
-        var tracker = runtime.Tracker;
-        return tracker.Count + _inFlight.Running <= _settings.MaxUnackedResults && tracker.Bytes < _settings.MaxUnackedResultBytes;
-    }
 
     /// <summary>Takes the next queued task of <paramref name="session"/>, discarding any a dead session queued; marks it running.</summary>
     private bool TryTakeFor(SessionAdapter session, out ActivityExecution execution)
